@@ -1,0 +1,3 @@
+import streamlit as st
+from ui.lang import t
+st.title(t("nav.lab"))

@@ -1,0 +1,28 @@
+"""Small page-building helpers shared by every lesson."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnlab.errors import LocalizedError
+from cnnlab.i18n import translate
+from ui.lang import current_language, t
+
+
+def term(term_id: str) -> str:
+    """Return a glossary term for running text: "卷积核 (kernel)" in Chinese, "kernel" in English."""
+    name = t(f"glossary.term.{term_id}")
+    english = translate(f"glossary.term.{term_id}", "en")
+    return f"{name} ({english})" if current_language() == "zh" and name != english else name
+
+
+def page_header(title_key: str, intro_key: str | None = None) -> None:
+    """Draw the page title and its one-paragraph introduction."""
+    st.title(t(title_key))
+    if intro_key:
+        st.markdown(t(intro_key))
+
+
+def show_error(error: LocalizedError) -> None:
+    """Show a backend error in the user's language."""
+    st.error(t(error.key, **error.params), icon=":material/error:")

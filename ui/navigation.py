@@ -1,0 +1,64 @@
+"""The lesson map: which pages exist, in which section, under which URL.
+
+Titles go through the translation lookup; URLs are fixed ASCII so links survive a language
+switch. Add a page by adding one ``PageSpec`` line to its section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui.lang import t
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # file under app_pages/
+    url_path: str  # stable ASCII URL, never translated
+    icon: str  # Material icon name, e.g. ":material/home:"
+    title_key: str  # translation key of the title
+
+
+# Section title key -> pages. Only pages that exist are listed.
+SECTIONS: dict[str, list[PageSpec]] = {
+    "nav.section.start": [
+        PageSpec("app_pages/home.py", "home", ":material/home:", "nav.home"),
+        PageSpec("app_pages/glossary.py", "glossary", ":material/translate:", "nav.glossary"),
+    ],
+    "nav.section.image": [],
+    "nav.section.nn": [],
+    "nav.section.conv": [],
+    "nav.section.arch": [],
+    "nav.section.training": [
+        PageSpec("app_pages/lab.py", "lab", ":material/model_training:", "nav.lab"),
+        PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
+    ],
+    "nav.section.optimization": [],
+    "nav.section.engineering": [],
+}
+
+
+def build_navigation() -> st.navigation:
+    """Return the ``st.navigation`` object with translated section and page titles."""
+    sections = {}
+    for section_key, specs in SECTIONS.items():
+        if not specs:
+            continue
+        sections[t(section_key)] = [
+            st.Page(
+                spec.path,
+                title=t(spec.title_key),
+                icon=spec.icon,
+                url_path=spec.url_path,
+                default=spec.url_path == "home",
+            )
+            for spec in specs
+        ]
+    return st.navigation(sections)
+
+
+def all_pages() -> list[PageSpec]:
+    """Return every registered page (tests run each one)."""
+    return [spec for specs in SECTIONS.values() for spec in specs]
