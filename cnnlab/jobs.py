@@ -1,0 +1,287 @@
+"""Background training jobs: a thread per job, a server-wide slot limit with a FIFO queue.
+
+A ``TrainingJob`` owns its thread and a metrics buffer guarded by a lock. Whoever watches
+it (a Streamlit fragment) calls ``snapshot()``; the job thread never touches the UI.
+``JobSlots`` bounds how many jobs train at once; later jobs wait in line and can read
+their position.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from cnnlab.data import LabData
+from cnnlab.errors import LocalizedError
+from cnnlab.training import (
+    EpochMetrics,
+    RunControl,
+    StepMetrics,
+    TrainConfig,
+    TrainResult,
+    planned_steps,
+    train,
+)
+
+log = logging.getLogger(__name__)
+
+
+def default_slot_count() -> int:
+    """Return the default number of jobs that may train at once: one per GPU, else per core."""
+    env = os.environ.get("CNNLAB_MAX_JOBS")
+    if env:
+        return max(1, int(env))
+    if torch.cuda.is_available():
+        return torch.cuda.device_count()
+    return max(1, os.cpu_count() or 1)
+
+
+class JobCancelled(Exception):
+    """Raised inside a job that was stopped while it waited for a slot."""
+
+
+class JobSlots:
+    """A counting semaphore with a visible FIFO queue.
+
+    ``acquire`` blocks until the caller is at the head of the queue and a slot is free.
+    """
+
+    def __init__(self, capacity: int | None = None) -> None:
+        self.capacity = capacity or default_slot_count()
+        self._lock = threading.Condition()
+        self._running = 0
+        self._queue: deque[int] = deque()
+        self._tickets = itertools.count()
+
+    def acquire(self, should_cancel: Callable[[], bool], ticket_cb=None) -> int:
+        """Wait for a slot; raise ``JobCancelled`` when ``should_cancel()`` turns true."""
+        with self._lock:
+            ticket = next(self._tickets)
+            self._queue.append(ticket)
+            if ticket_cb is not None:
+                ticket_cb(ticket)
+            try:
+                while not (self._queue[0] == ticket and self._running < self.capacity):
+                    if should_cancel():
+                        raise JobCancelled
+                    self._lock.wait(timeout=0.25)
+            except BaseException:
+                self._queue.remove(ticket)
+                self._lock.notify_all()
+                raise
+            self._queue.popleft()
+            self._running += 1
+            self._lock.notify_all()
+            return ticket
+
+    def release(self) -> None:
+        with self._lock:
+            self._running -= 1
+            self._lock.notify_all()
+
+    def position(self, ticket: int) -> int | None:
+        """Return the 1-based place of ``ticket`` in the queue, or None when not waiting."""
+        with self._lock:
+            try:
+                return self._queue.index(ticket) + 1
+            except ValueError:
+                return None
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return self._running
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's state for drawing."""
+
+    state: str  # queued, running, paused, finished, stopped, diverged, failed, cancelled
+    queue_position: int | None
+    steps: list[StepMetrics]
+    epochs: list[EpochMetrics]
+    total_steps: int
+    last_finite_loss: float | None
+    error: LocalizedError | None
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ("queued", "running", "paused")
+
+
+@dataclass
+class _Buffer:
+    steps: list[StepMetrics] = field(default_factory=list)
+    epochs: list[EpochMetrics] = field(default_factory=list)
+
+
+ACTIVE_STATES = ("queued", "running", "paused")
+
+
+class TrainingJob:
+    """One training run in its own daemon thread.
+
+    The owner must call ``touch()`` from time to time (every page run does); after
+    ``mark_orphaned()`` (the browser session went away) a job that is not touched again
+    within ``orphan_grace_s`` stops itself, paused or queued jobs included.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data_factory: Callable[[], LabData],
+        slots: JobSlots,
+        orphan_grace_s: float = 45.0,
+    ) -> None:
+        self.config = config
+        self.control = RunControl()
+        self.result: TrainResult | None = None
+        self._data_factory = data_factory
+        self._slots = slots
+        self._grace = orphan_grace_s
+        self._lock = threading.Lock()
+        self._buffer = _Buffer()
+        self._state = "queued"
+        self._ticket: int | None = None
+        self._error: LocalizedError | None = None
+        self._total_steps = 0
+        self._started_at: float | None = None
+        self._finished_at: float | None = None
+        self._orphaned_at: float | None = None
+        self._touched_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="cnnlab-train", daemon=True)
+
+    # --- owner side ---------------------------------------------------------------------
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def touch(self) -> None:
+        """Record that the owning session is still there."""
+        with self._lock:
+            self._touched_at = time.monotonic()
+            self._orphaned_at = None
+
+    def mark_orphaned(self) -> None:
+        """Record that the owning session disconnected; the grace period starts now."""
+        with self._lock:
+            self._orphaned_at = time.monotonic()
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            state = self._state
+            if state == "running" and self.control.paused:
+                state = "paused"
+            return JobSnapshot(
+                state=state,
+                queue_position=(
+                    self._slots.position(self._ticket)
+                    if state == "queued" and self._ticket is not None
+                    else None
+                ),
+                steps=list(self._buffer.steps),
+                epochs=list(self._buffer.epochs),
+                total_steps=self._total_steps,
+                last_finite_loss=self.result.last_finite_loss if self.result else None,
+                error=self._error,
+                started_at=self._started_at,
+                finished_at=self._finished_at,
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- job thread ---------------------------------------------------------------------
+
+    def _orphan_expired(self) -> bool:
+        with self._lock:
+            orphaned = self._orphaned_at
+        return orphaned is not None and time.monotonic() - orphaned > self._grace
+
+    def _check_orphan(self) -> None:
+        if self._orphan_expired():
+            log.info("stopping a job whose session left %.0f s ago", self._grace)
+            self.control.stop()
+
+    def _record(self, metrics: StepMetrics | EpochMetrics) -> None:
+        with self._lock:
+            if isinstance(metrics, StepMetrics):
+                self._buffer.steps.append(metrics)
+            else:
+                self._buffer.epochs.append(metrics)
+        if metrics.step % 20 == 0:
+            self._check_orphan()
+
+    def _set_state(self, state: str) -> None:
+        with self._lock:
+            self._state = state
+            if state not in ACTIVE_STATES:
+                self._finished_at = time.monotonic()
+
+    def _set_ticket(self, ticket: int) -> None:
+        self._ticket = ticket
+
+    def _run(self) -> None:
+        try:
+            self._slots.acquire(
+                should_cancel=lambda: self.control.stop_event.is_set() or self._orphan_expired(),
+                ticket_cb=self._set_ticket,
+            )
+        except JobCancelled:
+            self._set_state("cancelled")
+            return
+        try:
+            with self._lock:
+                self._state = "running"
+                self._started_at = time.monotonic()
+            data = self._data_factory()
+            with self._lock:
+                self._total_steps = planned_steps(self.config, len(data.x_train))
+            self.result = train(
+                self.config, data, control=self.control, callback=self._record,
+                on_wait=self._check_orphan,
+            )  # fmt: skip
+            self._set_state(self.result.status)
+        except LocalizedError as err:
+            with self._lock:
+                self._error = err
+            self._set_state("failed")
+        except (RuntimeError, ValueError) as err:
+            # Out of memory, a device error or a config the backend rejects: keep the run's
+            # curves and tell the user instead of losing the thread silently.
+            log.exception("training job failed")
+            with self._lock:
+                self._error = LocalizedError("lab.error.job_failed", reason=str(err)[:300])
+            self._set_state("failed")
+        finally:
+            self._slots.release()
