@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from cnnlab.data import LabData
 from cnnlab.errors import LocalizedError
@@ -28,6 +29,7 @@ from cnnlab.training import (
     TrainConfig,
     TrainResult,
     planned_steps,
+    seeded,
     train,
 )
 
@@ -106,66 +108,115 @@ class JobSlots:
             return len(self._queue)
 
 
+ACTIVE_STATES = ("queued", "running", "paused")
+
+
+@dataclass
+class RunMetrics:
+    """The metrics of one training run inside a job."""
+
+    label: str
+    status: str = "pending"  # pending, running, finished, stopped, diverged, failed
+    steps: list[StepMetrics] = field(default_factory=list)
+    epochs: list[EpochMetrics] = field(default_factory=list)
+    total_steps: int = 0
+    last_finite_loss: float | None = None
+
+
 @dataclass
 class JobSnapshot:
     """A consistent copy of a job's state for drawing."""
 
     state: str  # queued, running, paused, finished, stopped, diverged, failed, cancelled
     queue_position: int | None
-    steps: list[StepMetrics]
-    epochs: list[EpochMetrics]
-    total_steps: int
-    last_finite_loss: float | None
+    runs: list[RunMetrics]  # one per trial, in order; copies
+    current: int  # index of the run in progress (or the last one)
     error: LocalizedError | None
     started_at: float | None
     finished_at: float | None
 
     @property
     def alive(self) -> bool:
-        return self.state in ("queued", "running", "paused")
+        return self.state in ACTIVE_STATES
+
+    # A single-run job's metrics, for the common case.
+    @property
+    def steps(self) -> list[StepMetrics]:
+        return self.runs[self.current].steps if self.runs else []
+
+    @property
+    def epochs(self) -> list[EpochMetrics]:
+        return self.runs[self.current].epochs if self.runs else []
+
+    @property
+    def total_steps(self) -> int:
+        return self.runs[self.current].total_steps if self.runs else 0
+
+    @property
+    def last_finite_loss(self) -> float | None:
+        return self.runs[self.current].last_finite_loss if self.runs else None
 
 
 @dataclass
-class _Buffer:
-    steps: list[StepMetrics] = field(default_factory=list)
-    epochs: list[EpochMetrics] = field(default_factory=list)
+class Trial:
+    """One training run of an experiment.
 
+    ``model_factory(data)`` builds a custom model (an architecture block, an init scheme);
+    by default the model comes from ``config.model``. ``prepare_data(data)`` derives the
+    run's data (a subset, unnormalized pixels). ``step_hook`` is passed to ``train``.
+    """
 
-ACTIVE_STATES = ("queued", "running", "paused")
+    label: str
+    config: TrainConfig
+    model_factory: Callable[[LabData], nn.Module] | None = None
+    prepare_data: Callable[[LabData], LabData] | None = None
+    step_hook: Callable[[nn.Module, int], None] | None = None
 
 
 class TrainingJob:
-    """One training run in its own daemon thread.
+    """Training runs (one or several trials, one after another) in a daemon thread.
 
-    The owner must call ``touch()`` from time to time (every page run does); after
-    ``mark_orphaned()`` (the browser session went away) a job that is not touched again
-    within ``orphan_grace_s`` stops itself, paused or queued jobs included.
+    The job holds one ``JobSlots`` slot while it trains. The owner must call ``touch()``
+    from time to time (every page run does); after ``mark_orphaned()`` (the browser session
+    went away) a job that is not touched again within ``orphan_grace_s`` stops itself,
+    paused or queued jobs included. Results: ``results[i]`` is the ``TrainResult`` of
+    trial ``i`` (None for a trial that did not run).
     """
 
     def __init__(
         self,
-        config: TrainConfig,
+        trials: TrainConfig | list[Trial],
         data_factory: Callable[[], LabData],
         slots: JobSlots,
         orphan_grace_s: float = 45.0,
     ) -> None:
-        self.config = config
+        if isinstance(trials, TrainConfig):
+            trials = [Trial("run", trials)]
+        if not trials:
+            raise ValueError("a job needs at least one trial")
+        self.trials = trials
+        self.config = trials[0].config
         self.control = RunControl()
-        self.result: TrainResult | None = None
+        self.results: list[TrainResult | None] = [None] * len(trials)
+        self.data: LabData | None = None  # the loaded data, once the job has started
         self._data_factory = data_factory
         self._slots = slots
         self._grace = orphan_grace_s
         self._lock = threading.Lock()
-        self._buffer = _Buffer()
+        self._runs = [RunMetrics(trial.label) for trial in trials]
+        self._current = 0
         self._state = "queued"
         self._ticket: int | None = None
         self._error: LocalizedError | None = None
-        self._total_steps = 0
         self._started_at: float | None = None
         self._finished_at: float | None = None
         self._orphaned_at: float | None = None
-        self._touched_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="cnnlab-train", daemon=True)
+
+    @property
+    def result(self) -> TrainResult | None:
+        """The first trial's result (the only one for a single-run job)."""
+        return self.results[0]
 
     # --- owner side ---------------------------------------------------------------------
 
@@ -188,7 +239,6 @@ class TrainingJob:
     def touch(self) -> None:
         """Record that the owning session is still there."""
         with self._lock:
-            self._touched_at = time.monotonic()
             self._orphaned_at = None
 
     def mark_orphaned(self) -> None:
@@ -201,17 +251,19 @@ class TrainingJob:
             state = self._state
             if state == "running" and self.control.paused:
                 state = "paused"
+            runs = [
+                RunMetrics(r.label, r.status, list(r.steps), list(r.epochs), r.total_steps,
+                           r.last_finite_loss)  # fmt: skip
+                for r in self._runs
+            ]
+            ticket = self._ticket
             return JobSnapshot(
                 state=state,
                 queue_position=(
-                    self._slots.position(self._ticket)
-                    if state == "queued" and self._ticket is not None
-                    else None
+                    self._slots.position(ticket) if state == "queued" and ticket is not None else None
                 ),
-                steps=list(self._buffer.steps),
-                epochs=list(self._buffer.epochs),
-                total_steps=self._total_steps,
-                last_finite_loss=self.result.last_finite_loss if self.result else None,
+                runs=runs,
+                current=self._current,
                 error=self._error,
                 started_at=self._started_at,
                 finished_at=self._finished_at,
@@ -230,26 +282,28 @@ class TrainingJob:
 
     def _check_orphan(self) -> None:
         if self._orphan_expired():
-            log.info("stopping a job whose session left %.0f s ago", self._grace)
+            log.info("stopping a job whose session left more than %.0f s ago", self._grace)
             self.control.stop()
 
     def _record(self, metrics: StepMetrics | EpochMetrics) -> None:
         with self._lock:
+            run = self._runs[self._current]
             if isinstance(metrics, StepMetrics):
-                self._buffer.steps.append(metrics)
+                run.steps.append(metrics)
+                run.last_finite_loss = metrics.loss
             else:
-                self._buffer.epochs.append(metrics)
+                run.epochs.append(metrics)
         if metrics.step % 20 == 0:
             self._check_orphan()
 
-    def _set_state(self, state: str) -> None:
+    def _finish(self, state: str) -> None:
         with self._lock:
             self._state = state
-            if state not in ACTIVE_STATES:
-                self._finished_at = time.monotonic()
+            self._finished_at = time.monotonic()
 
     def _set_ticket(self, ticket: int) -> None:
-        self._ticket = ticket
+        with self._lock:
+            self._ticket = ticket
 
     def _run(self) -> None:
         try:
@@ -258,30 +312,46 @@ class TrainingJob:
                 ticket_cb=self._set_ticket,
             )
         except JobCancelled:
-            self._set_state("cancelled")
+            self._finish("cancelled")
             return
         try:
             with self._lock:
                 self._state = "running"
                 self._started_at = time.monotonic()
-            data = self._data_factory()
-            with self._lock:
-                self._total_steps = planned_steps(self.config, len(data.x_train))
-            self.result = train(
-                self.config, data, control=self.control, callback=self._record,
-                on_wait=self._check_orphan,
-            )  # fmt: skip
-            self._set_state(self.result.status)
+            self.data = self._data_factory()
+            state = "finished"
+            for index, trial in enumerate(self.trials):
+                state = self._run_trial(index, trial)
+                if state == "stopped":
+                    break
+            self._finish(state if len(self.trials) == 1 or state == "stopped" else "finished")
         except LocalizedError as err:
             with self._lock:
                 self._error = err
-            self._set_state("failed")
+            self._finish("failed")
         except (RuntimeError, ValueError) as err:
             # Out of memory, a device error or a config the backend rejects: keep the run's
             # curves and tell the user instead of losing the thread silently.
             log.exception("training job failed")
             with self._lock:
                 self._error = LocalizedError("lab.error.job_failed", reason=str(err)[:300])
-            self._set_state("failed")
+            self._finish("failed")
         finally:
             self._slots.release()
+
+    def _run_trial(self, index: int, trial: Trial) -> str:
+        data = trial.prepare_data(self.data) if trial.prepare_data else self.data
+        with self._lock:
+            self._current = index
+            self._runs[index].status = "running"
+            self._runs[index].total_steps = planned_steps(trial.config, len(data.x_train))
+        model = None
+        if trial.model_factory is not None:
+            model = seeded(trial.config.seed, lambda: trial.model_factory(data))
+        result = train(trial.config, data, model=model, control=self.control,
+                       callback=self._record, on_wait=self._check_orphan,
+                       step_hook=trial.step_hook)  # fmt: skip
+        self.results[index] = result
+        with self._lock:
+            self._runs[index].status = result.status
+        return result.status

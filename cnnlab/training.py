@@ -193,12 +193,17 @@ def planned_steps(config: TrainConfig, n_train: int) -> int:
     return min(total, config.max_steps) if config.max_steps is not None else total
 
 
+def seeded(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """Call ``build()`` right after ``torch.manual_seed(seed)``, so its weights are reproducible."""
+    with _INIT_LOCK:
+        torch.manual_seed(seed)
+        return build()
+
+
 def init_model(config: TrainConfig, data: LabData) -> nn.Module:
     """Build the configured model for ``data``'s shape, seeded by ``config.seed``."""
     model_config = with_input(config.model, data.in_channels, data.image_size, data.num_classes)
-    with _INIT_LOCK:
-        torch.manual_seed(config.seed)
-        return build_model(model_config)
+    return seeded(config.seed, lambda: build_model(model_config))
 
 
 def train(
@@ -208,6 +213,7 @@ def train(
     control: RunControl | None = None,
     callback: Callable[[StepMetrics | EpochMetrics], None] | None = None,
     on_wait: Callable[[], None] | None = None,
+    step_hook: Callable[[nn.Module, int], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` (or a fresh one from ``config.model``) on ``data``.
 
@@ -215,6 +221,9 @@ def train(
     once. Stops early at ``config.max_steps``, when ``control`` asks, or when the loss stops
     being finite (status ``diverged``, with the last finite loss). On the CPU, a run with a
     fixed seed is reproducible when no other job runs at the same time.
+
+    ``step_hook(model, step)`` runs after each optimizer step, while the parameters'
+    ``.grad`` still hold that step's gradients (e.g. to record gradient norms).
     """
     # NOTE: dropout draws from torch's process-wide generator, so two jobs with dropout that
     # run at the same time can perturb each other's random masks.
@@ -261,6 +270,8 @@ def train(
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
+            if step_hook is not None:
+                step_hook(model, step + 1)
 
             step += 1
             duration = time.perf_counter() - started

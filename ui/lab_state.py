@@ -99,16 +99,10 @@ def collect_finished_job() -> RunRecord | None:
         return None
     snapshot = job.snapshot()
     run_id, label = st.session_state.get(PENDING_KEY, (history().next_id(), "?"))
-    data = None
-    if job.result is not None:
-        try:
-            data = cached_dataset(job.config.dataset, job.config.seed)
-        except ValueError:
-            log.warning("dataset %s unavailable when collecting run %s", job.config.dataset, run_id)
     status = "failed" if snapshot.state in ("failed", "cancelled") else snapshot.state
     record = make_record(
         run_id, label, job.config, status, snapshot.steps, snapshot.epochs,
-        job.result.model if job.result else None, data,
+        job.result.model if job.result else None, job.data,
         last_finite_loss=snapshot.last_finite_loss,
     )  # fmt: skip
     record.error = snapshot.error
