@@ -46,24 +46,24 @@ def prepare_image(
     The image is resized with area averaging (``cv2.INTER_AREA``) to ``image_size`` square,
     after padding it to a square with its border color so the aspect ratio is kept.
     """
-    steps = [Step("inspect.step.original", {"width": rgb.shape[1], "height": rgb.shape[0]})]
+    steps = [Step("inside.step.original", {"width": rgb.shape[1], "height": rgb.shape[0]})]
     image = rgb
     if in_channels == 1:
         image = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        steps.append(Step("inspect.step.gray"))
+        steps.append(Step("inside.step.gray"))
 
     image = _pad_to_square(image)
     if image.shape[0] != image_size:
         interpolation = cv2.INTER_AREA if image.shape[0] > image_size else cv2.INTER_LINEAR
         image = cv2.resize(image, (image_size, image_size), interpolation=interpolation)
-    steps.append(Step("inspect.step.resize", {"size": image_size}))
+    steps.append(Step("inside.step.resize", {"size": image_size}))
 
     if invert is None:
         invert = _border_is_brighter(image)
         if invert:
-            steps.append(Step("inspect.step.invert_auto"))
+            steps.append(Step("inside.step.invert_auto"))
     elif invert:
-        steps.append(Step("inspect.step.invert"))
+        steps.append(Step("inside.step.invert"))
     if invert:
         image = 255 - image
 
@@ -72,7 +72,7 @@ def prepare_image(
     tensor = torch.from_numpy(np.ascontiguousarray(chw)).unsqueeze(0)  # -> (1, C, S, S)
     mean_t = torch.tensor(mean).view(1, -1, 1, 1)
     std_t = torch.tensor(std).view(1, -1, 1, 1)
-    steps.append(Step("inspect.step.normalize", {"mean": _fmt(mean), "std": _fmt(std)}))
+    steps.append(Step("inside.step.normalize", {"mean": _fmt(mean), "std": _fmt(std)}))
     return PreparedInput((tensor - mean_t) / std_t, display, tuple(steps))
 
 

@@ -5,10 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnlab.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, translate
+from cnnlab.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, pick_language, translate
 
 _STATE_KEY = "lang"
+
+
+class _LastRun:
+    """The language of the latest script run in this process.
+
+    Only read outside a script run: ``AppTest`` calls widgets' ``format_func`` from the
+    test's own thread, where ``st.session_state`` is not the session's. In a served app
+    every ``t()`` call happens inside a script run and never reads this.
+    """
+
+    language = DEFAULT_LANGUAGE
 
 
 def current_language() -> str:
@@ -17,11 +29,14 @@ def current_language() -> str:
     The first run takes ``?lang=`` from the URL, else the browser's locale. Later runs keep
     the session's choice, because Streamlit's navigation links drop query parameters.
     """
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _LastRun.language
     if _STATE_KEY not in st.session_state:
         st.session_state[_STATE_KEY] = pick_language(
             st.query_params.get("lang"), st.context.locale
         )
-    return st.session_state[_STATE_KEY]
+    _LastRun.language = st.session_state[_STATE_KEY]
+    return _LastRun.language
 
 
 def t(key: str, /, **values: Any) -> str:
