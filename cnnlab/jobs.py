@@ -163,7 +163,8 @@ class Trial:
 
     ``model_factory(data)`` builds a custom model (an architecture block, an init scheme);
     by default the model comes from ``config.model``. ``prepare_data(data)`` derives the
-    run's data (a subset, unnormalized pixels). ``step_hook`` is passed to ``train``.
+    run's data (a subset, unnormalized pixels). ``step_hook`` and ``augment`` (a per-batch
+    transform of the training images) are passed to ``train``.
     """
 
     label: str
@@ -171,6 +172,7 @@ class Trial:
     model_factory: Callable[[LabData], nn.Module] | None = None
     prepare_data: Callable[[LabData], LabData] | None = None
     step_hook: Callable[[nn.Module, int], None] | None = None
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
 
 
 class TrainingJob:
@@ -350,7 +352,7 @@ class TrainingJob:
             model = seeded(trial.config.seed, lambda: trial.model_factory(data))
         result = train(trial.config, data, model=model, control=self.control,
                        callback=self._record, on_wait=self._check_orphan,
-                       step_hook=trial.step_hook)  # fmt: skip
+                       step_hook=trial.step_hook, augment=trial.augment)  # fmt: skip
         self.results[index] = result
         with self._lock:
             self._runs[index].status = result.status

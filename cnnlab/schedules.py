@@ -8,12 +8,23 @@ import torch
 from torch.optim import lr_scheduler
 
 SCHEDULES = ("constant", "step", "exponential", "cosine", "onecycle", "warmup_cosine")
+# The learning-rate range test's sweep. Kept out of SCHEDULES because it is a probe, not a
+# schedule to train a model with (the lab offers only SCHEDULES).
+LR_RANGE_TEST = "lr_range_test"
+RANGE_TEST_START_FACTOR = 1e-5  # default first learning rate of the sweep, relative to base_lr
 
 
 def make_scheduler(
-    name: str, optimizer: torch.optim.Optimizer, total_steps: int, base_lr: float
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    base_lr: float,
+    start_lr: float | None = None,
 ) -> lr_scheduler.LRScheduler:
     """Return a per-step scheduler for ``name`` over ``total_steps`` optimizer steps.
+
+    Every schedule scales each parameter group's own initial learning rate, so groups with
+    different rates (discriminative fine-tuning) keep their ratios.
 
     - ``constant``: ``base_lr`` throughout.
     - ``step``: divide by 10 at 50 % and 75 % of training.
@@ -21,6 +32,8 @@ def make_scheduler(
     - ``cosine``: cosine decay from ``base_lr`` to 0.
     - ``onecycle``: ``OneCycleLR`` peaking at ``base_lr`` after 25 % of the steps.
     - ``warmup_cosine``: linear warm-up over the first 10 % of steps, then cosine to 0.
+    - ``lr_range_test``: exponential growth from ``start_lr`` (default ``base_lr`` × 1e-5)
+      at the first step to ``base_lr`` at the last one.
     """
     total_steps = max(1, total_steps)
     if name == "constant":
@@ -36,8 +49,9 @@ def make_scheduler(
     if name == "onecycle":
         # OneCycleLR raises if stepped more than total_steps times; the trainer steps it
         # exactly once per optimizer step.
+        peaks = [group["lr"] for group in optimizer.param_groups]  # base_lr for one group
         return lr_scheduler.OneCycleLR(
-            optimizer, max_lr=base_lr, total_steps=total_steps, pct_start=0.25
+            optimizer, max_lr=peaks, total_steps=total_steps, pct_start=0.25
         )
     if name == "warmup_cosine":
         warmup = max(1, int(total_steps * 0.1))
@@ -49,14 +63,25 @@ def make_scheduler(
             return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
         return lr_scheduler.LambdaLR(optimizer, factor)
-    raise ValueError(f"unknown schedule {name!r}; expected one of {SCHEDULES}")
+    if name == LR_RANGE_TEST:
+        start = start_lr if start_lr is not None else base_lr * RANGE_TEST_START_FACTOR
+        if not 0 < start <= base_lr:
+            raise ValueError(f"start_lr must be in (0, base_lr={base_lr}], got {start}")
+        ratio = base_lr / start
+        last = max(1, total_steps - 1)
+        return lr_scheduler.LambdaLR(
+            optimizer, lambda step: ratio ** (min(step, last) / last - 1.0)
+        )
+    raise ValueError(f"unknown schedule {name!r}; expected one of {SCHEDULES + (LR_RANGE_TEST,)}")
 
 
-def schedule_curve(name: str, total_steps: int, base_lr: float) -> list[float]:
+def schedule_curve(
+    name: str, total_steps: int, base_lr: float, start_lr: float | None = None
+) -> list[float]:
     """Return the learning rate used at each of ``total_steps`` steps, as designed."""
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=base_lr)
-    scheduler = make_scheduler(name, optimizer, total_steps, base_lr)
+    scheduler = make_scheduler(name, optimizer, total_steps, base_lr, start_lr)
     rates = []
     for _ in range(total_steps):
         rates.append(optimizer.param_groups[0]["lr"])
