@@ -1,7 +1,7 @@
 """Color-space conversions through OpenCV, as taught on the "Color spaces" page.
 
-Every function takes RGB (never BGR) uint8 images of shape (H, W, 3) unless it says
-otherwise. ``convert`` returns OpenCV's 8-bit encoding of each space, and
+Every function takes RGB (never BGR) uint8 images of shape (H, W, 3) unless its docstring
+states otherwise. ``convert`` returns OpenCV's 8-bit encoding of each space, and
 ``convert_float`` the textbook units that OpenCV returns for float32 input in [0, 1].
 """
 
@@ -128,8 +128,8 @@ def convert_float(rgb: np.ndarray, space: str) -> np.ndarray:
 def pixel_values(rgb: np.ndarray, x: int, y: int) -> list[dict[str, object]]:
     """Return the pixel at column ``x``, row ``y`` in every space, one row per channel.
 
-    Each row has ``space``, ``channel``, ``uint8`` (OpenCV 8-bit) and ``float`` (textbook
-    units). Only the 1x1 neighbourhood is converted, which gives the same numbers because
+    Each row has ``space`` (a key of ``SPACES``), ``channel`` (its symbol), ``uint8``
+    (OpenCV 8-bit) and ``float`` (textbook units). Only the 1x1 neighbourhood is converted, which gives the same numbers because
     every conversion here is per pixel.
     """
     height, width = rgb.shape[:2]
@@ -144,7 +144,7 @@ def pixel_values(rgb: np.ndarray, x: int, y: int) -> list[dict[str, object]]:
         for index, channel in enumerate(spec.channels):
             rows.append(
                 {
-                    "space": spec.name,
+                    "space": space,
                     "channel": channel.symbol,
                     "uint8": int(eight_bit[index]),
                     "float": float(textbook[index]),
@@ -260,3 +260,30 @@ def hsv_read_as_bgr(rgb: np.ndarray) -> np.ndarray:
     then reads as hue 120 (blue) and blue as 0 (red); green stays 60.
     """
     return cv2.cvtColor(as_rgb(rgb), cv2.COLOR_BGR2HSV)
+
+
+def hue_strip(low: int, high: int, height: int = 16) -> np.ndarray:
+    """Draw OpenCV's 8-bit hue scale 0..179 as uint8 RGB (height, 180, 3).
+
+    Hues inside [low, high] (wrapping like ``hue_in_range``) are at full brightness, the
+    others at a quarter, so the strip shows which colors a threshold selects.
+    """
+    hues = np.arange(180, dtype=np.uint8)
+    colors = _hue_lut()[hues].astype(np.float32)  # (180, 3)
+    selected = hue_in_range(hues, low, high)
+    colors[~selected] *= 0.25
+    return np.repeat(colors.astype(np.uint8)[None], height, axis=0)  # (180, 3) -> (height, 180, 3)
+
+
+def mark_pixel(rgb: np.ndarray, x: int, y: int) -> np.ndarray:
+    """Return a copy of uint8 RGB (H, W, 3) with a crosshair around pixel (x, y).
+
+    The crosshair is black with a white outline, so it shows on dark and light areas. Its
+    size grows with the image, so it stays visible after the page shrinks the picture.
+    """
+    marked = as_rgb(rgb).copy()
+    size = max(15, max(marked.shape[:2]) // 10)
+    thickness = max(1, size // 12)
+    cv2.drawMarker(marked, (x, y), (255, 255, 255), cv2.MARKER_CROSS, size, thickness + 2)
+    cv2.drawMarker(marked, (x, y), (0, 0, 0), cv2.MARKER_CROSS, size, thickness)
+    return marked

@@ -18,6 +18,8 @@ from cnnlab.colorspaces import (
     hsv_mask,
     hsv_read_as_bgr,
     hue_in_range,
+    hue_strip,
+    mark_pixel,
     pixel_values,
     shift_hue_saturation,
     swap_red_blue,
@@ -203,11 +205,11 @@ def test_pixel_values_rows():
     image = np.zeros((3, 4, 3), dtype=np.uint8)
     image[2, 1] = (0, 0, 255)  # blue at x=1, y=2
     rows = {(row["space"], row["channel"]): row for row in pixel_values(image, 1, 2)}
-    assert rows[("RGB", "B")]["uint8"] == 255
-    assert rows[("HSV", "H")]["uint8"] == 120
-    assert rows[("HSV", "H")]["float"] == pytest.approx(240.0)
-    assert rows[("Gray", "Y")]["uint8"] == 29
-    assert rows[("YCrCb", "Cb")]["uint8"] == 255
+    assert rows[("rgb", "B")]["uint8"] == 255
+    assert rows[("hsv", "H")]["uint8"] == 120
+    assert rows[("hsv", "H")]["float"] == pytest.approx(240.0)
+    assert rows[("gray", "Y")]["uint8"] == 29
+    assert rows[("ycrcb", "Cb")]["uint8"] == 255
     assert len(rows) == sum(len(spec.channels) for spec in SPACES.values())
 
 
@@ -310,3 +312,17 @@ def test_colorize_maps():
     assert colorize(channel, "level")[0, 3].tolist() == [128, 128, 128]
     with pytest.raises(ValueError):
         colorize(channel, "rainbow")
+
+
+def test_hue_strip_dims_unselected():
+    strip = hue_strip(170, 10, height=4)
+    assert strip.shape == (4, 180, 3)
+    assert strip[0, 0].tolist() == [255, 0, 0]  # hue 0 selected: full red
+    assert strip[0, 60].max() <= 64  # green dimmed to a quarter
+
+
+def test_mark_pixel_copies():
+    image = np.full((50, 50, 3), 128, dtype=np.uint8)
+    marked = mark_pixel(image, 25, 25)
+    assert marked[25, 25].tolist() == [0, 0, 0]
+    assert image[25, 25].tolist() == [128, 128, 128]

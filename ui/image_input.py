@@ -15,8 +15,8 @@ from cnnlab.imageio import MB, DecodedImage, ImageLimits, decode_image, load_sam
 from ui.lang import t
 from ui.layout import show_error
 
-# Extensions the upload dialog offers. This is only a convenience for the file picker:
-# decode_image checks the content whatever the name says.
+# Extensions the upload dialog offers. They only filter the browser's file picker, because
+# decode_image checks the content regardless of the file name.
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 
 DEFAULT_SAMPLE = "astronaut"

@@ -27,7 +27,9 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/home.py", "home", ":material/home:", "nav.home"),
         PageSpec("app_pages/glossary.py", "glossary", ":material/translate:", "nav.glossary"),
     ],
-    "nav.section.image": [],
+    "nav.section.image": [
+        PageSpec("app_pages/color_spaces.py", "color-spaces", ":material/palette:", "color.nav_title"),
+    ],
     "nav.section.nn": [],
     "nav.section.conv": [],
     "nav.section.arch": [],
