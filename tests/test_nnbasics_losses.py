@@ -11,6 +11,8 @@ from cnnlab.nnbasics.losses import (
     cross_entropy_steps,
     label_smoothing_loss,
     mse_vs_ce_gradients,
+    parse_logits,
+    smoothing_curve,
     torch_cross_entropy,
 )
 
@@ -105,3 +107,28 @@ def test_loss_gradients_match_closed_forms():
     np.testing.assert_allclose(result.mse_grad, 2 * (p - 1) * p * (1 - p), atol=1e-12)
     np.testing.assert_allclose(result.ce_grad, p - 1, atol=1e-12)
     np.testing.assert_allclose(result.ce_loss, -np.log(p), rtol=1e-9)
+
+
+def test_parse_logits_accepts_commas_and_spaces():
+    np.testing.assert_array_equal(parse_logits("2, 1.5  -0.3"), [2.0, 1.5, -0.3])
+    np.testing.assert_array_equal(parse_logits("1，2"), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("text", ["", "1", "a, b", "1, nan", ",".join(["1"] * 11)])
+def test_parse_logits_rejects_bad_text(text):
+    with pytest.raises(LocalizedError):
+        parse_logits(text)
+
+
+def test_smoothing_curve_matches_torch_and_has_finite_minimum():
+    gaps = np.linspace(0, 20, 81)
+
+    curve = smoothing_curve(gaps, classes=3, smoothing=0.1)
+
+    logits = torch.zeros(81, 3, dtype=torch.float64)
+    logits[:, 0] = torch.tensor(gaps)
+    expected = F.cross_entropy(
+        logits, torch.zeros(81, dtype=torch.long), label_smoothing=0.1, reduction="none"
+    )
+    np.testing.assert_allclose(curve, expected.numpy(), rtol=1e-10)
+    assert 0 < np.argmin(curve) < len(gaps) - 1

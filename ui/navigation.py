@@ -30,12 +30,12 @@ SECTIONS: dict[str, list[PageSpec]] = {
     "nav.section.image": [
         PageSpec("app_pages/color_spaces.py", "color-spaces", ":material/palette:", "color.nav_title"),
     ],
-    "nav.section.nn": [],
-    "nav.section.conv": [],
-    "nav.section.arch": [],
-    "nav.section.training": [
-        PageSpec("app_pages/lab.py", "lab", ":material/model_training:", "nav.lab"),
-        PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
+    "nav.section.nn": [
+        PageSpec("app_pages/nn_activations.py", "activations", ":material/show_chart:", "nn.nav.activations"),
+        PageSpec("app_pages/nn_loss.py", "loss", ":material/functions:", "nn.nav.loss"),
+        PageSpec("app_pages/nn_backprop.py", "backprop", ":material/account_tree:", "nn.nav.backprop"),
+        PageSpec("app_pages/nn_playground.py", "playground", ":material/scatter_plot:", "nn.nav.playground"),
+        PageSpec("app_pages/nn_gradient_flow.py", "gradient-flow", ":material/stacked_line_chart:", "nn.nav.gradient_flow"),
     ],
     "nav.section.optimization": [],
     "nav.section.engineering": [],

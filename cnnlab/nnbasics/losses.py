@@ -20,15 +20,37 @@ from cnnlab.errors import LocalizedError
 log = logging.getLogger(__name__)
 
 
+MAX_CLASSES = 10
+
+
+def parse_logits(text: str) -> np.ndarray:
+    """Parse comma- or space-separated numbers ("2, 1.5, -0.3") into float64 logits (K,).
+
+    Raises ``LocalizedError`` for text that is not 2 to 10 finite numbers.
+    """
+    parts = [part for part in text.replace(",", " ").replace("，", " ").split() if part]
+    try:
+        values = np.array([float(part) for part in parts], dtype=np.float64)
+    except ValueError:
+        raise LocalizedError("nn_loss.error_parse", text=text) from None
+    if not 2 <= values.size <= MAX_CLASSES:
+        raise LocalizedError("nn_loss.error_classes", count=values.size, max=MAX_CLASSES)
+    if not np.all(np.isfinite(values)):
+        raise LocalizedError("nn_loss.error_not_finite")
+    return values
+
+
 def check_logits(logits: np.ndarray, target: int) -> np.ndarray:
     """Return ``logits`` as float64 (K,), raising ``LocalizedError`` for bad input."""
     values = np.asarray(logits, dtype=np.float64).reshape(-1)
-    if values.size < 2:
-        raise LocalizedError("nn_loss.error_classes", count=values.size)
+    if not 2 <= values.size <= MAX_CLASSES:
+        raise LocalizedError("nn_loss.error_classes", count=values.size, max=MAX_CLASSES)
     if not np.all(np.isfinite(values)):
         raise LocalizedError("nn_loss.error_not_finite")
     if not 0 <= target < values.size:
-        raise LocalizedError("nn_loss.error_target", target=target, classes=values.size)
+        raise LocalizedError(
+            "nn_loss.error_target", target=target, classes=values.size, max=values.size - 1
+        )
     return values
 
 
@@ -147,6 +169,21 @@ def label_smoothing_loss(logits: np.ndarray, target: int, smoothing: float) -> S
 
     log_probs = steps.logits - steps.log_sum_exp
     return SmoothedLoss(target_distribution, float(-(target_distribution * log_probs).sum()))
+
+
+def smoothing_curve(gaps: np.ndarray, classes: int, smoothing: float) -> np.ndarray:
+    """Return the smoothed cross-entropy of logits (g, 0, …, 0) with target 0, for each gap g.
+
+    ``gaps`` is (N,); the result is float64 (N,). Without smoothing the loss falls toward 0
+    as g grows; with smoothing ε > 0 it has a minimum at a finite gap, so training stops
+    pushing the correct logit further once it is ahead by that much.
+    """
+    losses = []
+    for gap in np.asarray(gaps, dtype=np.float64):
+        logits = np.zeros(classes)
+        logits[0] = gap
+        losses.append(label_smoothing_loss(logits, 0, smoothing).loss)
+    return np.array(losses)
 
 
 @dataclass(frozen=True)
