@@ -37,6 +37,12 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/nn_playground.py", "playground", ":material/scatter_plot:", "nn.nav.playground"),
         PageSpec("app_pages/nn_gradient_flow.py", "gradient-flow", ":material/stacked_line_chart:", "nn.nav.gradient_flow"),
     ],
+    "nav.section.conv": [],
+    "nav.section.arch": [],
+    "nav.section.training": [
+        PageSpec("app_pages/lab.py", "lab", ":material/model_training:", "nav.lab"),
+        PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
+    ],
     "nav.section.optimization": [],
     "nav.section.engineering": [],
 }
