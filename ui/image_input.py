@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnlab.errors import LocalizedError
 from cnnlab.imageio import MB, DecodedImage, ImageLimits, decode_image, load_sample, sample_names
@@ -96,7 +97,7 @@ def _pick_sample(key_prefix: str, state_key: str) -> None:
     st.session_state[state_key] = _cached_sample(name)
 
 
-def _take_file(uploaded, state_key: str) -> None:
+def _take_file(uploaded: UploadedFile | None, state_key: str) -> None:
     """Decode an ``UploadedFile`` (or None); keep the previous image if it is rejected."""
     has_previous = st.session_state.get(state_key) is not None
     if uploaded is None:
