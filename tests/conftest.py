@@ -16,8 +16,7 @@ LANGS = ("en", "zh")
 
 def stop_jobs(at: AppTest) -> None:
     """Stop and join every background job an ``AppTest`` session started."""
-    state = at.session_state.filtered_state
-    for value in state.values():
+    for value in list(at.session_state.values()):
         if isinstance(value, TrainingJob):
             value.stop()
             value.join(timeout=30)
