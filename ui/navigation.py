@@ -41,16 +41,13 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/convolution.py", "convolution", ":material/blur_on:", "conv.nav_title"),
         PageSpec("app_pages/pooling.py", "pooling", ":material/grid_view:", "conv.pool.nav_title"),
         PageSpec("app_pages/receptive_field.py", "receptive-field", ":material/center_focus_strong:", "conv.rf.nav_title"),
-        PageSpec("app_pages/pretrained.py", "pretrained", ":material/image_search:", "pretrained.nav_title"),
     ],
     "nav.section.arch": [],
     "nav.section.training": [
         PageSpec("app_pages/lab.py", "lab", ":material/model_training:", "nav.lab"),
         PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
     ],
-    "nav.section.optimization": [
-        PageSpec("app_pages/augmentation.py", "augmentation", ":material/auto_awesome_mosaic:", "optim_aug.nav_title"),
-    ],
+    "nav.section.optimization": [],
     "nav.section.engineering": [],
 }
 
