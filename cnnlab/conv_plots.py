@@ -137,11 +137,15 @@ def crop_preview_figure(gray: np.ndarray, top: int, left: int, size: int, title:
 def kernel_gallery_figure(
     kernels: Sequence[np.ndarray], titles: Sequence[str], columns: int = 6
 ) -> go.Figure:
-    """Draw 2-D kernels as small diverging heatmaps, each scaled to its own ±max|weight|."""
+    """Draw 2-D kernels as small diverging heatmaps, each scaled to its own ±max|weight|.
+
+    Titles may contain ``<br>`` for a second line.
+    """
     rows = max(1, -(-len(kernels) // columns))
+    height = 70 + 170 * rows
     fig = make_subplots(
         rows=rows, cols=columns, subplot_titles=list(titles),
-        horizontal_spacing=0.02, vertical_spacing=0.12 / rows,
+        horizontal_spacing=0.02, vertical_spacing=50 / height,  # 50 px for two-line titles
     )  # fmt: skip
     for index, kernel in enumerate(kernels):
         limit = float(np.abs(kernel).max()) or 1.0
@@ -155,14 +159,14 @@ def kernel_gallery_figure(
     fig.update_xaxes(showticklabels=False, showgrid=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed")
     fig.update_annotations(font_size=11)
-    fig.update_layout(height=60 + 150 * rows, margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
 def receptive_field_figure(
     layer_names: Sequence[str], sizes: Sequence[int], jumps: Sequence[int], labels: dict[str, str]
 ) -> go.Figure:
-    """Receptive-field size (bars) and jump (line) after each layer.
+    """Plot the receptive-field size (bars) and jump (line) after each layer.
 
     ``labels`` contains the translated texts: title, x, size, jump.
     """

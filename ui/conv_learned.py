@@ -53,7 +53,7 @@ def learned_vs_classic(prefix: str) -> None:
           height=kernel_height, width=kernel_width)
     )  # fmt: skip
     titles = [
-        f"#{m.index} ≈ {t(f'conv.preset.{m.best_name}')} ({m.similarity:+.2f})" for m in matches
+        f"#{m.index} · {m.similarity:+.2f}<br>{t(f'conv.preset.{m.best_name}')}" for m in matches
     ]
     st.plotly_chart(
         kernel_gallery_figure([m.filter_2d for m in matches], titles, columns=GALLERY_COLUMNS),
