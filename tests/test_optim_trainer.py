@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from optim_support import tiny_config, tiny_mnist
 
 from cnnlab.jobs import JobSlots, TrainingJob, Trial
 from cnnlab.schedules import LR_RANGE_TEST, make_scheduler, schedule_curve
@@ -15,7 +16,6 @@ from cnnlab.training import (
     split_validation,
     train,
 )
-from optim_support import tiny_config, tiny_mnist
 
 
 def test_augment_sees_every_training_batch():
@@ -48,7 +48,11 @@ def test_split_validation_is_class_balanced():
 def test_validation_loss_reported_each_epoch():
     epochs = []
     config = tiny_config(validation_size=40, epochs=2, max_steps=None)
-    train(config, tiny_mnist(200), callback=lambda m: epochs.append(m) if isinstance(m, EpochMetrics) else None)
+    train(
+        config,
+        tiny_mnist(200),
+        callback=lambda m: epochs.append(m) if isinstance(m, EpochMetrics) else None,
+    )
     assert len(epochs) == 2
     assert all(e.val_loss is not None and math.isfinite(e.val_loss) for e in epochs)
     assert epochs[-1].step == planned_steps(config, 200)

@@ -47,7 +47,9 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/lab.py", "lab", ":material/model_training:", "nav.lab"),
         PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
     ],
-    "nav.section.optimization": [],
+    "nav.section.optimization": [
+        PageSpec("app_pages/augmentation.py", "augmentation", ":material/auto_awesome_mosaic:", "optim_aug.nav_title"),
+    ],
     "nav.section.engineering": [],
 }
 

@@ -1,0 +1,92 @@
+"""The optimization lessons under AppTest, in both languages, driven by widget keys."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import optim_support  # noqa: F401  (one torch thread for the background runs)
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnlab.i18n import LANGUAGES, translate
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+AUGMENTATION = "app_pages/augmentation.py"
+
+
+@pytest.fixture(params=LANGUAGES)
+def lang(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def open_page():
+    """Return ``open_page(page, lang)``: an AppTest showing ``page``; its jobs stop at teardown."""
+    apps: list[AppTest] = []
+
+    def _open(page: str, lang: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["lang"] = lang
+        at.run()
+        at.switch_page(page)
+        at.run()
+        apps.append(at)
+        return at
+
+    yield _open
+    for at in apps:
+        for value in at.session_state.values():
+            if hasattr(value, "stop") and hasattr(value, "join"):
+                value.stop()
+                value.join(timeout=30)
+
+
+def wait_for_experiment(at, key: str, timeout: float = 120.0) -> None:
+    """Rerun ``at`` until the experiment ``key`` has finished and been collected."""
+    deadline = time.monotonic() + timeout
+    while f"{key}_experiment_job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert f"{key}_experiment_job" not in at.session_state, "the experiment did not finish"
+    at.run()
+
+
+def dataframe_column(at, lang: str, key: str) -> list:
+    """Return a column (by translation key) of the page's last dataframe."""
+    return list(at.dataframe[-1].value[translate(key, lang)])
+
+
+def test_augmentation_gallery(open_page, lang):
+    at = open_page(AUGMENTATION, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_aug.title", lang)
+    at.selectbox(key="aug_kind").set_value("rotation").run()
+    at.slider(key="aug_rotation_degrees").set_value(90).run()
+    assert not at.exception
+    code = [c.value for c in at.code]
+    assert any("RandomRotation" in c and "90" in c for c in code)
+
+
+def test_augmentation_mix_table(open_page, lang):
+    at = open_page(AUGMENTATION, lang)
+    at.radio(key="aug_mix_kind").set_value("cutmix").run()
+    assert not at.exception
+    soft = at.dataframe[0].value
+    rows = soft.drop(columns=[translate("optim_aug.mix_picture", lang)]).sum(axis=1)
+    assert all(abs(total - 100) < 0.5 for total in rows)
+
+
+def test_augmentation_comparison(open_page, lang):
+    at = open_page(AUGMENTATION, lang)
+    at.select_slider(key="aug_subset").set_value(200)
+    at.slider(key="aug_epochs").set_value(2).run()
+    at.button(key="aug_train_start").click().run()
+    wait_for_experiment(at, "aug")
+    assert not at.exception
+    runs = dataframe_column(at, lang, "exp.col.run")
+    assert len(runs) == 2
+    assert runs[0].endswith(translate("optim_aug.run_plain", lang))
+    assert runs[1].endswith(translate("optim_aug.run_augmented", lang))
+    gaps = dataframe_column(at, lang, "exp.col.gap")
+    assert all(gap is not None for gap in gaps)
