@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from cnnlab.convolution import crop_patch, shrink_gray
@@ -24,23 +22,6 @@ CONV = "app_pages/convolution.py"
 POOL = "app_pages/pooling.py"
 RF = "app_pages/receptive_field.py"
 SAMPLE = "camera"
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture
-def open_page():
-    """Return ``open_page(page, lang)``: an AppTest showing ``page`` (None: the home page)."""
-
-    def _open(page: str | None, lang: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.query_params["lang"] = lang
-        at.run()
-        if page is not None:
-            at.switch_page(page)
-            at.run()
-        return at
-
-    return _open
 
 
 def shown_sizes(at) -> tuple[int, int, int, int]:
