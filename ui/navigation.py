@@ -41,6 +41,7 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/convolution.py", "convolution", ":material/blur_on:", "conv.nav_title"),
         PageSpec("app_pages/pooling.py", "pooling", ":material/grid_view:", "conv.pool.nav_title"),
         PageSpec("app_pages/receptive_field.py", "receptive-field", ":material/center_focus_strong:", "conv.rf.nav_title"),
+        PageSpec("app_pages/pretrained.py", "pretrained", ":material/image_search:", "pretrained.nav_title"),
     ],
     "nav.section.arch": [],
     "nav.section.training": [
