@@ -13,6 +13,7 @@ from cnnlab.i18n import LANGUAGES, translate
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AUGMENTATION = "app_pages/augmentation.py"
+BATCHNORM = "app_pages/batchnorm.py"
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -52,9 +53,11 @@ def wait_for_experiment(at, key: str, timeout: float = 120.0) -> None:
     at.run()
 
 
-def dataframe_column(at, lang: str, key: str) -> list:
-    """Return a column (by translation key) of the page's last dataframe."""
-    return list(at.dataframe[-1].value[translate(key, lang)])
+def dataframe_column(at, lang: str, key: str, index: int = 0) -> list:
+    """Return a column (by translation key) of the ``index``-th dataframe that has it."""
+    column = translate(key, lang)
+    frames = [frame.value for frame in at.dataframe if column in frame.value.columns]
+    return list(frames[index][column])
 
 
 def test_augmentation_gallery(open_page, lang):
@@ -90,3 +93,39 @@ def test_augmentation_comparison(open_page, lang):
     assert runs[1].endswith(translate("optim_aug.run_augmented", lang))
     gaps = dataframe_column(at, lang, "exp.col.gap")
     assert all(gap is not None for gap in gaps)
+
+
+def test_batchnorm_train_vs_eval(open_page, lang):
+    at = open_page(BATCHNORM, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_bn.title", lang)
+    at.select_slider(key="bn_mode_batch").set_value(1)
+    at.slider(key="bn_mode_channel").set_value(3).run()
+    assert not at.exception
+    gap = next(m for m in at.metric if m.label == translate("optim_bn.mode_gap", lang))
+    assert float(gap.value) > 0
+    assert any("γ" == v for v in at.dataframe[0].value.iloc[:, 0])
+
+
+def test_batchnorm_folding(open_page, lang):
+    at = open_page(BATCHNORM, lang)
+    at.button(key="bn_fold_run").click().run()
+    assert not at.exception
+    diff = next(m for m in at.metric if m.label == translate("optim_bn.fold_diff", lang))
+    assert float(diff.value) <= 1e-4
+    pairs = next(m for m in at.metric if m.label == translate("optim_bn.fold_pairs", lang))
+    assert pairs.value == "4"
+
+
+def test_batchnorm_comparison(open_page, lang):
+    at = open_page(BATCHNORM, lang)
+    at.select_slider(key="bn_subset").set_value(500)
+    at.slider(key="bn_epochs").set_value(1).run()
+    at.button(key="bn_start").click().run()
+    wait_for_experiment(at, "bn")
+    assert not at.exception
+    runs = dataframe_column(at, lang, "exp.col.run")
+    assert len(runs) == 2
+    assert runs[1].endswith(translate("optim_bn.run_bn", lang))
+    stats = [c for c in at.get("plotly_chart") if "bn_stats_chart" in str(c.proto.id)]
+    assert stats
