@@ -5,24 +5,20 @@ import streamlit as st
 from cnnlab.errors import LocalizedError
 from ui.lang import t
 from ui.layout import page_header, show_error, term
+from ui.nn_controls import capitalized_term
 from ui.nn_gf_views import config_controls, init_view, preset_buttons, training_view
 
 page_header("nn_gf.title")
 st.markdown(t("nn_gf.intro", gradient=term("gradient"), backpropagation=term("backpropagation")))
 
 
-def heading(term_id: str) -> str:
-    """Return a glossary term with its first letter capitalized, to start a sentence."""
-    text = term(term_id)
-    return text[:1].upper() + text[1:]
-
-
 vanishing, exploding = st.columns(2)
 vanishing.info(
-    t("nn_gf.vanishing", term=heading("vanishing_gradient")), icon=":material/trending_down:"
+    t("nn_gf.vanishing", term=capitalized_term("vanishing_gradient")),
+    icon=":material/trending_down:",
 )
 exploding.warning(
-    t("nn_gf.exploding", term=heading("exploding_gradient")), icon=":material/trending_up:"
+    t("nn_gf.exploding", term=capitalized_term("exploding_gradient")), icon=":material/trending_up:"
 )
 
 # ---- The network ----

@@ -7,7 +7,7 @@ from ui.layout import page_header, term
 from ui.nn_pg_views import config_controls, current_playground, live_view, transport_buttons
 
 page_header("nn_pg.title")
-st.markdown(t("nn_pg.intro", overfitting=term("overfitting")))
+st.markdown(t("nn_pg.intro"))
 
 controls, view = st.columns([1, 2], gap="large")
 with controls:
@@ -22,4 +22,4 @@ with view:
     playing = transport_buttons()
     live_view(playing)
 
-st.markdown(t("nn_pg.lesson"))
+st.markdown(t("nn_pg.lesson", overfitting=term("overfitting")))

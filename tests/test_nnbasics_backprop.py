@@ -16,6 +16,7 @@ from cnnlab.nnbasics.backprop import (
     schedule,
     sgd_update,
 )
+from cnnlab.nnbasics.backprop_view import fmt, state_at, step_equations, to_dot
 
 CASES = list(itertools.product(["sigmoid", "tanh"], ["mse", "bce"]))
 
@@ -114,3 +115,30 @@ def test_schedule_covers_every_node_forward_and_backward():
     assert [phase for phase, _ in steps].index("backward") == len(
         [s for s in steps if s[0] == "forward"]
     )
+
+
+@pytest.mark.parametrize(("activation", "loss"), CASES)
+def test_step_equations_end_in_autograd_values(activation, loss):
+    net = random_net(3)
+    trace = forward_backward(net, 0.7, -1.2, 1.0, activation, loss)
+    reference = autograd_trace(net, 0.7, -1.2, 1.0, activation, loss)
+
+    for step in range(1, len(schedule(loss))):
+        state = state_at(loss, step)
+        equations = step_equations(net, trace, state)
+        assert len(equations) == len(state.current)
+        for name, equation in zip(state.current, equations, strict=True):
+            expected = reference.values[name] if state.phase == "forward" else reference.grads[name]
+            assert equation.endswith(f"= {fmt(expected)}"), (name, equation)
+
+
+def test_graph_shows_gradients_only_after_backward_reaches_them():
+    net = TinyNet()
+    trace = forward_backward(net, 1.0, 0.5, 1.0, "sigmoid", "mse")
+
+    forward_dot = to_dot(net, trace, state_at("mse", 4))  # L is the last forward step
+    backward_dot = to_dot(net, trace, state_at("mse", len(schedule("mse")) - 1))
+
+    assert "∂L/∂" not in forward_dot
+    assert f"∂L/∂w₁₁ = {fmt(trace.grads['w11'])}" in backward_dot
+    assert f"L = {fmt(trace.values['L'])}" in forward_dot

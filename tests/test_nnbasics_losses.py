@@ -76,7 +76,7 @@ def test_label_smoothing_matches_torch(smoothing):
     assert result.target_distribution[1] == pytest.approx(1 - smoothing + smoothing / 4)
 
 
-def test_label_smoothing_keeps_loss_above_zero_for_confident_prediction():
+def test_label_smoothing_keeps_confident_loss_positive():
     confident = np.array([30.0, 0.0, 0.0])
 
     plain = label_smoothing_loss(confident, 0, 0.0).loss

@@ -118,3 +118,13 @@ def test_decision_grid_is_probability_map():
     assert probs.shape == (20, 20)
     assert probs.min() >= 0.0
     assert probs.max() <= 1.0
+
+
+def test_playground_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+
+    Playground(PlaygroundConfig(seed=4))
+
+    assert torch.equal(torch.rand(3), expected)

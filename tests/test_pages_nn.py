@@ -1,11 +1,8 @@
 """AppTest of the neural-net basics pages in both languages, driving widgets by key.
 
-None of these pages starts a background job, so no teardown is needed.
+The ``open_page`` and ``lang`` fixtures come from ``tests/conftest.py``.
 """
 
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnlab.nnbasics.activations import dead_relu_share, push_distribution
@@ -13,24 +10,10 @@ from cnnlab.nnbasics.backprop import TinyNet, forward_backward, sgd_update
 from cnnlab.nnbasics.gradient_flow import FlowConfig, load_flow_data, run_flow
 from cnnlab.nnbasics.losses import compare_stability, cross_entropy_steps, torch_cross_entropy
 
-LANGUAGES = ["zh", "en"]
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
-
-def show(page: str, lang: str) -> AppTest:
-    """Open ``app_pages/<page>.py`` in ``lang`` and check it drew without an exception.
-
-    Chinese comes from the browser locale, English from ``?lang=en``, so both ways of
-    choosing the language are covered.
-    """
-    at = AppTest.from_file(APP, default_timeout=120)
-    if lang == "zh":
-        at.context = {"locale": "zh-CN"}
-    else:
-        at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
+def show(open_page, page: str, lang: str) -> AppTest:
+    """Open ``app_pages/<page>.py`` in ``lang`` and check it drew without an exception."""
+    at = open_page(f"app_pages/{page}.py", lang)
     assert not at.exception
     return at
 
@@ -39,9 +22,8 @@ def metric(at: AppTest, index: int) -> str:
     return at.metric[index].value
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_activations_page_shows_dead_shares(lang):
-    at = show("nn_activations", lang)
+def test_activations_page_shows_dead_shares(open_page, lang):
+    at = show(open_page, "nn_activations", lang)
 
     at.selectbox(key="act_name").set_value("sigmoid").run()
     at.slider(key="act_mean").set_value(6.0).run()
@@ -54,9 +36,8 @@ def test_activations_page_shows_dead_shares(lang):
     assert any("0.731059" in m.value for m in at.markdown)  # σ(1) at the probe x = 1
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_activations_page_keeps_logits_after_typo(lang):
-    at = show("nn_activations", lang)
+def test_activations_page_keeps_logits_after_typo(open_page, lang):
+    at = show(open_page, "nn_activations", lang)
 
     at.text_input(key="act_logits").set_value("1, abc").run()
 
@@ -66,23 +47,21 @@ def test_activations_page_keeps_logits_after_typo(lang):
     assert len(at.get("plotly_chart")) == 6
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_loss_page_matches_f_cross_entropy(lang):
-    at = show("nn_loss", lang)
+def test_loss_page_matches_f_cross_entropy(open_page, lang):
+    at = show(open_page, "nn_loss", lang)
 
     at.text_input(key="loss_logits").set_value("3, 1, 0.2, -2").run()
     at.number_input(key="loss_target").set_value(2).run()
 
     assert not at.exception
     steps = cross_entropy_steps([3, 1, 0.2, -2], 2)
-    shown = [m.value for m in at.markdown if f"**{steps.loss:.6f}**" in m.value]
-    assert len(shown) == 2  # by hand and by F.cross_entropy, the same digits
+    matching = [m.value for m in at.markdown if f"**{steps.loss:.6f}**" in m.value]
+    assert len(matching) == 2  # by hand and by F.cross_entropy, the same digits
     assert f"{torch_cross_entropy([3, 1, 0.2, -2], 2):.6f}" == f"{steps.loss:.6f}"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_loss_page_shows_overflow(lang):
-    at = show("nn_loss", lang)
+def test_loss_page_shows_overflow(open_page, lang):
+    at = show(open_page, "nn_loss", lang)
 
     at.slider(key="loss_scale").set_value(60).run()
 
@@ -92,9 +71,8 @@ def test_loss_page_shows_overflow(lang):
     assert len(at.warning) == 1
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_backprop_page_update_matches_backend(lang):
-    at = show("nn_backprop", lang)
+def test_backprop_page_update_matches_backend(open_page, lang):
+    at = show(open_page, "nn_backprop", lang)
 
     at.radio(key="bp_loss").set_value("bce").run()
     at.slider(key="bp_lr").set_value(1.0).run()
@@ -108,9 +86,8 @@ def test_backprop_page_update_matches_backend(lang):
     assert metric(at, 1) == f"{after.values['L']:.6f}"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_backprop_page_rejects_bce_target_two(lang):
-    at = show("nn_backprop", lang)
+def test_backprop_page_rejects_bce_target_two(open_page, lang):
+    at = show(open_page, "nn_backprop", lang)
 
     at.radio(key="bp_loss").set_value("bce").run()
     at.number_input(key="bp_y").set_value(2.0).run()
@@ -119,14 +96,13 @@ def test_backprop_page_rejects_bce_target_two(lang):
     assert len(at.error) == 1
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_playground_page_play_and_step(lang):
-    at = show("nn_playground", lang)
+def test_playground_page_play_and_step(open_page, lang):
+    at = show(open_page, "nn_playground", lang)
     assert metric(at, 0) == "0"
 
     at.button(key="pg_play").click().run()
     assert metric(at, 0) == "30"
-    at.run()  # AppTest does not fire run_every timers: a rerun stands in for one tick
+    at.run()  # AppTest does not fire run_every timers, so a rerun replaces one tick
     assert metric(at, 0) == "60"
 
     at.button(key="pg_play").click().run()
@@ -138,9 +114,8 @@ def test_playground_page_play_and_step(lang):
     assert not at.exception
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_playground_page_rebuilds_on_dataset_change(lang):
-    at = show("nn_playground", lang)
+def test_playground_page_rebuilds_on_dataset_change(open_page, lang):
+    at = show(open_page, "nn_playground", lang)
     at.button(key="pg_step").click().run()
     assert metric(at, 0) == "1"
 
@@ -152,9 +127,8 @@ def test_playground_page_rebuilds_on_dataset_change(lang):
     assert not at.exception
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_gradient_flow_page_cases(lang):
-    at = show("nn_gradient_flow", lang)
+def test_gradient_flow_page_cases(open_page, lang):
+    at = show(open_page, "nn_gradient_flow", lang)
     assert float(metric(at, 2)) < -6  # vanishing: first layer far below the last
 
     at.button(key="gf_preset_exploding").click().run()

@@ -17,7 +17,7 @@ def dead_relu_section() -> None:
     """Draw a linear layer with an adjustable bias and count the ReLU units that never fire."""
     st.header(t("nn_act.dead_header"))
     st.markdown(t("nn_act.dead_text", relu=term("relu")))
-    bias = st.slider(t("nn_act.bias"), -5.0, 2.0, -1.0, 0.25, key="act_bias")
+    bias = st.slider(t("nn_act.bias"), -5.0, 2.0, -1.5, 0.25, key="act_bias")
     result = dead_relu_share(bias)
 
     left, right = st.columns([1, 2])

@@ -8,7 +8,7 @@ import streamlit as st
 from cnnlab.errors import LocalizedError
 from cnnlab.nnbasics.losses import parse_logits
 from ui.lang import t
-from ui.layout import show_error
+from ui.layout import show_error, term
 
 
 def logits_input(label: str, key: str, default: str) -> np.ndarray:
@@ -27,6 +27,12 @@ def logits_input(label: str, key: str, default: str) -> np.ndarray:
         return st.session_state.get(last_key, parse_logits(default))
     st.session_state[last_key] = logits
     return logits
+
+
+def capitalized_term(term_id: str) -> str:
+    """Return ``term(term_id)`` with its first letter capitalized, for labels and sentence starts."""
+    text = term(term_id)
+    return text[:1].upper() + text[1:]
 
 
 def class_names(count: int) -> list[str]:

@@ -22,6 +22,7 @@ from cnnlab.nnbasics.gradient_flow import (
 from cnnlab.nnbasics.plots import curves_figure, layer_heatmap, layer_profile
 from ui.lang import t
 from ui.layout import term
+from ui.nn_controls import capitalized_term
 
 CLIP_CHOICES = (0.0, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 LEARNING_RATES = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
@@ -79,23 +80,28 @@ def config_controls() -> FlowConfig:
         )  # fmt: skip
         depth = st.slider(t("nn_gf.depth"), 2, 40, key="gf_depth")
         width = st.select_slider(t("nn_gf.width"), WIDTHS, default.width, key="gf_width")
-        activation = st.selectbox(term("activation"), ACTIVATIONS, key="gf_activation")
+        activation = st.selectbox(capitalized_term("activation"), ACTIVATIONS, key="gf_activation")
     with second:
         init = st.selectbox(
-            term("weight_init"), INITS, format_func=lambda n: t(f"nn_gf.init_{n}"), key="gf_init"
+            capitalized_term("weight_init"),
+            INITS,
+            format_func=lambda n: t(f"nn_gf.init_{n}"),
+            key="gf_init",
         )
         norm = st.radio(
-            term("normalization"), NORMS, format_func=lambda n: t(f"nn_gf.norm_{n}"),
+            t("nn_gf.norm_label"), NORMS, format_func=lambda n: t(f"nn_gf.norm_{n}"),
             key="gf_norm", horizontal=True,
         )  # fmt: skip
-        residual = st.checkbox(term("residual_connection"), key="gf_residual",
+        residual = st.checkbox(capitalized_term("residual_connection"), key="gf_residual",
                                help=t("nn_gf.residual_help"))  # fmt: skip
     with third:
         clip = st.select_slider(
             t("nn_gf.clip"), CLIP_CHOICES, key="gf_clip", help=t("nn_gf.clip_help"),
             format_func=lambda v: t("nn_gf.clip_off") if v == 0 else f"{v:g}",
         )  # fmt: skip
-        lr = st.select_slider(term("learning_rate"), LEARNING_RATES, default.lr, key="gf_lr")
+        lr = st.select_slider(
+            capitalized_term("learning_rate"), LEARNING_RATES, default.lr, key="gf_lr"
+        )
         steps = st.slider(t("nn_gf.steps"), 10, 200, default.steps, 10, key="gf_steps")
         seed = st.number_input(t("nn_gf.seed"), 0, 9999, default.seed, key="gf_seed")
     return FlowConfig(
@@ -174,8 +180,8 @@ def training_view(config: FlowConfig) -> None:
         )
     left, right = st.columns(2)
     left.plotly_chart(
-        curves_figure(steps, norm_curves, {"title": t("nn_gf.norm_title"), "x": term("step"), "y": "‖·‖"},
-                      log_y=True),
+        curves_figure(steps, norm_curves, {"title": t("nn_gf.norm_title"), "x": term("step"), "y": t("nn_gf.norm_axis")},
+                      log_y=True, dashed={t("nn_gf.update_cap")}),
         width="stretch", key="gf_norms",
     )  # fmt: skip
     right.plotly_chart(

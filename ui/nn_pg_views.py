@@ -20,6 +20,7 @@ from cnnlab.nnbasics.playground import (
 from cnnlab.nnbasics.plots import curves_figure, decision_figure
 from ui.lang import t
 from ui.layout import show_error, term
+from ui.nn_controls import capitalized_term
 
 TICK_SECONDS = 0.5
 STEPS_PER_TICK = 30
@@ -52,13 +53,15 @@ def config_controls() -> PlaygroundConfig:
         layers = st.slider(t("nn_pg.layers"), 0, 6, default.layers, key="pg_layers", **URL)
         neurons = st.slider(t("nn_pg.neurons"), 1, 16, default.neurons, key="pg_neurons", **URL)
         activation = st.radio(
-            term("activation"), ACTIVATIONS, key="pg_activation", horizontal=True, **URL
+            capitalized_term("activation"), ACTIVATIONS, key="pg_activation", horizontal=True, **URL
         )
     with st.container(border=True):
         st.markdown(t("nn_pg.training_header"))
-        lr = st.select_slider(term("learning_rate"), LEARNING_RATES, default.lr, key="pg_lr", **URL)
+        lr = st.select_slider(
+            capitalized_term("learning_rate"), LEARNING_RATES, default.lr, key="pg_lr", **URL
+        )
         batch_size = st.select_slider(
-            term("batch_size"), BATCH_SIZES, default.batch_size, key="pg_batch", **URL
+            capitalized_term("batch_size"), BATCH_SIZES, default.batch_size, key="pg_batch", **URL
         )
         l2 = st.select_slider(
             t("nn_pg.l2"), L2_STRENGTHS, default.l2, key="pg_l2", help=t("nn_pg.l2_help"), **URL
@@ -137,7 +140,7 @@ def _live_body(playing: bool) -> None:
     train_loss, test_loss = playground.losses()
     train_accuracy, test_accuracy = playground.accuracy()
     columns = st.columns(5)
-    columns[0].metric(term("step"), f"{playground.step}")
+    columns[0].metric(t("nn_pg.steps"), f"{playground.step}")
     columns[1].metric(t("nn_pg.train_loss"), f"{train_loss:.4f}")
     columns[2].metric(t("nn_pg.test_loss"), f"{test_loss:.4f}")
     columns[3].metric(t("nn_pg.train_accuracy"), f"{train_accuracy:.1%}")

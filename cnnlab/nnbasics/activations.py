@@ -1,7 +1,7 @@
 """Activation functions, their derivatives from autograd, and where their gradients die.
 
-All arrays are float64 NumPy arrays of any shape unless a docstring says otherwise; the
-functions compute in float64 so the plotted derivative is exact to the shown digits.
+All arrays are float64 NumPy arrays of any shape unless a docstring states otherwise. The
+functions compute in float64, so the plotted derivative is exact to the shown digits.
 """
 
 from __future__ import annotations

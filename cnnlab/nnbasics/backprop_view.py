@@ -1,4 +1,4 @@
-"""What the backpropagation lesson shows at each step: the graph (Graphviz DOT) and equations.
+"""Views of each backpropagation step: the graph (Graphviz DOT) and the equations.
 
 Both are language-neutral: node names and math only. Numbers are printed with 4 significant
 digits, the same digits the page's tables show.
@@ -35,7 +35,7 @@ def pretty(name: str) -> str:
 
 @dataclass(frozen=True)
 class StepState:
-    """Which names have a known value or gradient at one step of the lesson."""
+    """The names with a known value or gradient at one step of the lesson."""
 
     phase: str  # "forward" or "backward"
     current: tuple[str, ...]  # names computed in this step
@@ -128,12 +128,12 @@ def step_equations(net: TinyNet, trace: Trace, state: StepState) -> list[str]:
         else (lambda h: rf"(1 - {term(h)}^2)")
     )  # fmt: skip
     equations: list[str] = []
+    if state.current == ("x1", "x2", "y"):
+        return [rf"x_1 = {fmt(v['x1'])},\quad x_2 = {fmt(v['x2'])},\quad y = {fmt(v['y'])}"]
     for name in state.current:
         i = name[-1]
         if state.phase == "forward":
-            if name in ("x1", "x2", "y"):
-                equations.append(rf"{_tex(name)} = {fmt(v[name])}")
-            elif name.startswith("z"):
+            if name.startswith("z"):
                 equations.append(
                     rf"z_{i} = w_{{{i}1}} x_1 + w_{{{i}2}} x_2 + b_{i} = {term(p[f'w{i}1'])} \cdot "
                     rf"{term(v['x1'])} + {term(p[f'w{i}2'])} \cdot {term(v['x2'])} + {term(p[f'b{i}'])}"

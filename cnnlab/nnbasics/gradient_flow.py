@@ -109,16 +109,20 @@ class DeepMLP(nn.Module):
     2016, "Identity Mappings in Deep Residual Networks"), so the identity path carries both
     the signal and its gradient unchanged. ``forward`` returns the logits (N, classes) and
     the output of every hidden layer, a list of ``depth`` tensors of shape (N, width).
+    The linear layers start uninitialized, so build the network with ``build_model``.
     """
 
     def __init__(self, in_features: int, classes: int, config: FlowConfig) -> None:
         super().__init__()
         self.residual = config.residual
         widths = [in_features] + [config.width] * config.depth
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
+        # skip_init leaves the global random state alone; init_weights fills every weight.
+        self.linears = nn.ModuleList(
+            torch.nn.utils.skip_init(nn.Linear, a, b) for a, b in itertools.pairwise(widths)
+        )
         self.norms = nn.ModuleList(_norm(config.norm, config.width) for _ in self.linears)
         self.acts = nn.ModuleList(_activation(config.activation) for _ in self.linears)
-        self.head = nn.Linear(config.width, classes)
+        self.head = torch.nn.utils.skip_init(nn.Linear, config.width, classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         hidden = []

@@ -1,8 +1,8 @@
 """Cross-entropy step by step, its numerical stability, label smoothing, and MSE versus CE.
 
-Logits are 1-D float arrays of shape (K,) for K classes; the target is a class index in
-[0, K). The step-by-step functions work in float64 unless they say otherwise, so their
-digits match ``F.cross_entropy`` on the same float64 logits.
+Logits are 1-D float arrays of shape (K,) for K classes, and the target is a class index in
+[0, K). The step-by-step functions work in float64 (``compare_stability`` uses float32 on
+purpose), so their digits match ``F.cross_entropy`` on the same float64 logits.
 """
 
 from __future__ import annotations

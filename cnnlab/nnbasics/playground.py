@@ -7,6 +7,7 @@ optimizer, so a page can keep it in session state and train it a few steps at a 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -107,8 +108,26 @@ class PlaygroundConfig:
     seed: int = 0  # seeds the data, the initial weights and the batch order
 
 
-def build_mlp(layers: int, neurons: int, activation: str) -> nn.Sequential:
-    """Return an MLP (N, 2) -> (N, 1) of logits with ``layers`` hidden layers."""
+def reset_parameters(model: nn.Module, generator: torch.Generator) -> None:
+    """Draw every ``nn.Linear``'s weight and bias from U(-1/√fan_in, 1/√fan_in).
+
+    This is PyTorch's default ``nn.Linear`` initialization, drawn from ``generator`` instead
+    of the global random state, so a seed reproduces the network without touching it.
+    """
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, nn.Linear):
+                bound = 1.0 / math.sqrt(layer.in_features)
+                for parameter in (layer.weight, layer.bias):
+                    uniform = torch.rand(parameter.shape, generator=generator)
+                    parameter.copy_((uniform * 2 - 1) * bound)
+
+
+def build_mlp(layers: int, neurons: int, activation: str, seed: int = 0) -> nn.Sequential:
+    """Return an MLP (N, 2) -> (N, 1) of logits with ``layers`` hidden layers.
+
+    The weights come from ``reset_parameters`` with a generator seeded by ``seed``.
+    """
     if activation not in ACTIVATIONS:
         raise LocalizedError("nn_pg.error_activation", name=activation)
     if not 0 <= layers <= 6 or not 1 <= neurons <= 16:
@@ -116,7 +135,8 @@ def build_mlp(layers: int, neurons: int, activation: str) -> nn.Sequential:
     modules: list[nn.Module] = []
     width = 2
     for _ in range(layers):
-        modules.append(nn.Linear(width, neurons))
+        # skip_init leaves the global random state alone; reset_parameters fills the weights.
+        modules.append(torch.nn.utils.skip_init(nn.Linear, width, neurons))
         if activation == "tanh":
             modules.append(nn.Tanh())
         elif activation == "relu":
@@ -124,8 +144,10 @@ def build_mlp(layers: int, neurons: int, activation: str) -> nn.Sequential:
         elif activation == "sigmoid":
             modules.append(nn.Sigmoid())
         width = neurons
-    modules.append(nn.Linear(width, 1))
-    return nn.Sequential(*modules)
+    modules.append(torch.nn.utils.skip_init(nn.Linear, width, 1))
+    model = nn.Sequential(*modules)
+    reset_parameters(model, torch.Generator().manual_seed(seed))
+    return model
 
 
 class Playground:
@@ -139,10 +161,7 @@ class Playground:
         self.data = make_dataset(
             config.dataset, noise=config.noise, test_share=config.test_share, seed=config.seed
         )
-        torch_state = torch.random.get_rng_state()
-        torch.manual_seed(config.seed)
-        self.model = build_mlp(config.layers, config.neurons, config.activation)
-        torch.random.set_rng_state(torch_state)
+        self.model = build_mlp(config.layers, config.neurons, config.activation, config.seed)
         self.optimizer = torch.optim.SGD(self._param_groups(config.l2), lr=config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -161,9 +180,7 @@ class Playground:
         weights, biases = self.optimizer.param_groups
         weights["lr"] = biases["lr"] = lr
         weights["weight_decay"] = l2
-        self.config = PlaygroundConfig(
-            **{**self.config.__dict__, "lr": lr, "batch_size": batch_size, "l2": l2}
-        )
+        self.config = dataclasses.replace(self.config, lr=lr, batch_size=batch_size, l2=l2)
 
     def train_steps(self, steps: int) -> None:
         """Run ``steps`` SGD steps on random mini-batches, then record the losses once."""

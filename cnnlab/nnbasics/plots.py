@@ -73,11 +73,17 @@ def bar_figure(
     y_range: tuple[float, float] | None = None,
     text_format: str = ".3f",
 ) -> go.Figure:
-    """Vertical bars with their values printed on top (probabilities, rates)."""
+    """Vertical bars with their values printed on top (probabilities, rates).
+
+    With more than 12 bars the printed values would overlap, so they are left to the hover.
+    """
+    labelled = len(categories) <= 12
     fig = go.Figure(
         go.Bar(
             x=list(categories), y=values, marker_color=BAR_COLOR,
-            texttemplate=f"%{{y:{text_format}}}", textposition="outside",
+            texttemplate=f"%{{y:{text_format}}}" if labelled else None,
+            textposition="outside" if labelled else None,
+            hovertemplate=f"%{{x}}: %{{y:{text_format}}}<extra></extra>",
         )
     )  # fmt: skip
     fig.update_xaxes(type="category")
@@ -106,14 +112,16 @@ def curves_figure(
     labels: dict[str, str],
     marker_x: float | None = None,
     log_y: bool = False,
+    dashed: set[str] | frozenset[str] = frozenset(),
 ) -> go.Figure:
     """Lines sharing one x axis; an optional dotted vertical line marks ``marker_x``.
 
-    ``labels``: title, x, y.
+    ``labels``: title, x, y. Curves named in ``dashed`` (limits, thresholds) are drawn dashed.
     """
     fig = go.Figure()
     for index, (name, values) in enumerate(curves.items()):
-        fig.add_scatter(x=x, y=values, name=name, mode="lines", line=dict(color=RUN_COLORS[index]))
+        line = dict(color=RUN_COLORS[index], dash="dash" if name in dashed else "solid")
+        fig.add_scatter(x=x, y=values, name=name, mode="lines", line=line)
     if marker_x is not None:
         fig.add_vline(x=marker_x, line=dict(color="#666", dash="dot"))
     fig.update_xaxes(title=labels["x"])
@@ -136,16 +144,17 @@ def decision_figure(
     fig = go.Figure(
         go.Heatmap(
             x=axis, y=axis, z=probs, zmin=0, zmax=1, colorscale=SEQUENTIAL_SCALE, opacity=0.85,
-            colorbar=dict(title=labels["prob"], len=0.8), hoverinfo="skip",
+            colorbar=dict(title=labels["prob"], len=0.8), hoverinfo="skip", showlegend=False,
         )
     )  # fmt: skip
     fig.add_contour(
         x=axis, y=axis, z=probs, contours=dict(start=0.5, end=0.5, coloring="none"),
-        line=dict(color="white", width=3), showscale=False, hoverinfo="skip",
+        line=dict(color="white", width=3), showscale=False, hoverinfo="skip", showlegend=False,
     )  # fmt: skip
     x_train, y_train, x_test, y_test = points
-    for split, xs, ys, symbol in (
-        ("train", x_train, y_train, "circle"), ("test", x_test, y_test, "diamond-open")
+    # Training points have a white outline, test points are diamonds with a dark outline.
+    for split, xs, ys, symbol, outline in (
+        ("train", x_train, y_train, "circle", "white"), ("test", x_test, y_test, "diamond", "#222222")
     ):  # fmt: skip
         for label in (0, 1):
             chosen = xs[ys == label]
@@ -154,7 +163,7 @@ def decision_figure(
                 name=f"{labels[split]} · {labels[f'class{label}']}",
                 marker=dict(
                     color=CLASS_COLORS[label], symbol=symbol, size=7,
-                    line=dict(color="white", width=1),
+                    line=dict(color=outline, width=1),
                 ),
             )  # fmt: skip
     limit = float(abs(axis).max())
@@ -192,12 +201,12 @@ def layer_heatmap(
 def layer_profile(
     series: dict[str, np.ndarray], labels: dict[str, str], log_y: bool = True
 ) -> go.Figure:
-    """One line per series over the layer index (1 = the input side), markers on each layer."""
+    """Plot one line per series over the layer index (1 = the input side), with markers."""
     fig = go.Figure()
     for index, (name, values) in enumerate(series.items()):
-        shown = np.maximum(values, LOG_FLOOR) if log_y else values
+        plotted = np.maximum(values, LOG_FLOOR) if log_y else values
         fig.add_scatter(
-            x=np.arange(1, len(values) + 1), y=shown, name=name, mode="lines+markers",
+            x=np.arange(1, len(values) + 1), y=plotted, name=name, mode="lines+markers",
             line=dict(color=RUN_COLORS[index % len(RUN_COLORS)]),
         )  # fmt: skip
     fig.update_xaxes(title=labels["x"], dtick=max(1, len(next(iter(series.values()))) // 10))
