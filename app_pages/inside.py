@@ -73,7 +73,7 @@ with right:
                     width="stretch", key="inside_probs")  # fmt: skip
 
 # 3. Feature maps of every conv layer, most active channels first.
-st.subheader(term("feature_map"))
+st.subheader(term("feature_map", capital=True))
 c1, c2 = st.columns(2)
 max_maps = c1.slider(t("inside.max_maps"), 4, 64, 16, step=4, key="inside_max_maps")
 per_map = c2.toggle(t("inside.per_map"), value=True, key="inside_per_map", help=t("inside.per_map_help"))

@@ -59,7 +59,8 @@ def accuracy_figure(
                         name=f"{name} · {labels['train']}", line=dict(color=color, dash="dot"))  # fmt: skip
         fig.add_scatter(x=epochs, y=[100 * a for a in test_acc], mode="lines+markers",
                         name=f"{name} · {labels['test']}", line=dict(color=color))  # fmt: skip
-    fig.update_xaxes(dtick=1)
+    fig.update_xaxes(dtick=1, rangemode="nonnegative")
+    fig.update_yaxes(range=[0, 100.5])
     return _layout(fig, labels["title"], labels["x"], labels["y"], "accuracy")
 
 

@@ -48,7 +48,7 @@ def confusion_and_mistakes(record: RunRecord) -> None:
     matrix = record.confusion_matrix()
     if matrix is None:
         return
-    st.subheader(term("confusion_matrix"))
+    st.subheader(term("confusion_matrix", capital=True))
     labels = {"title": t("lab.confusion_title"), "x": t("lab.predicted"), "y": t("lab.true"),
               "hover": t("lab.confusion_hover")}  # fmt: skip
     st.plotly_chart(confusion_figure(matrix, record.classes, labels), width="stretch",

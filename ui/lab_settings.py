@@ -124,21 +124,21 @@ def settings_panel() -> TrainConfig:
 
     st.markdown(f"**{t('lab.training')}**")
     c1, c2 = st.columns(2)
-    optimizer = c1.selectbox(term("optimizer"), OPTIMIZERS, key="lab_optimizer",
+    optimizer = c1.selectbox(term("optimizer", capital=True), OPTIMIZERS, key="lab_optimizer",
                              format_func=lambda name: t(f"lab.optimizer_name.{name}"))  # fmt: skip
-    lr = c2.select_slider(term("learning_rate"), LEARNING_RATES, key="lab_lr", format_func=lambda v: f"{v:g}")
-    batch = c1.select_slider(term("batch_size"), BATCH_SIZES, key="lab_batch")
+    lr = c2.select_slider(term("learning_rate", capital=True), LEARNING_RATES, key="lab_lr", format_func=lambda v: f"{v:g}")
+    batch = c1.select_slider(term("batch_size", capital=True), BATCH_SIZES, key="lab_batch")
     epochs = c2.number_input(t("lab.epochs"), 1, 50, key="lab_epochs")
-    schedule = c1.selectbox(term("learning_rate_schedule"), SCHEDULES, key="lab_schedule",
+    schedule = c1.selectbox(term("learning_rate_schedule", capital=True), SCHEDULES, key="lab_schedule",
                             format_func=lambda name: t(f"lab.schedule_name.{name}"))  # fmt: skip
-    weight_decay = c2.select_slider(term("weight_decay"), (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2, 5e-2),
+    weight_decay = c2.select_slider(term("weight_decay", capital=True), (0.0, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2, 5e-2),
                                     key="lab_weight_decay", format_func=lambda v: f"{v:g}")  # fmt: skip
     shift = c1.slider(t("lab.shift"), 0, 4, key="lab_shift", help=t("lab.shift_help"))
     smoothing = c2.slider(t("lab.smoothing"), 0.0, 0.3, step=0.05, key="lab_smoothing")
     seed = c1.number_input(t("lab.seed"), 0, 10_000, key="lab_seed")
     amp = False
     if supports_amp(pick_device("auto")):
-        amp = c2.checkbox(term("mixed_precision"), key="lab_amp", help=t("lab.amp_help"))
+        amp = c2.checkbox(term("mixed_precision", capital=True), key="lab_amp", help=t("lab.amp_help"))
 
     model = CNNConfig(blocks=blocks, hidden_units=int(hidden))
     return TrainConfig(

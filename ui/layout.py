@@ -9,11 +9,16 @@ from cnnlab.i18n import translate
 from ui.lang import current_language, t
 
 
-def term(term_id: str) -> str:
-    """Return a glossary term for running text: "卷积核 (kernel)" in Chinese, "kernel" in English."""
+def term(term_id: str, capital: bool = False) -> str:
+    """Return a glossary term for running text: "卷积核 (kernel)" in Chinese, "kernel" in English.
+
+    ``capital=True`` starts the English term with a capital letter, for labels and headings.
+    """
     name = t(f"glossary.term.{term_id}")
     english = translate(f"glossary.term.{term_id}", "en")
-    return f"{name} ({english})" if current_language() == "zh" and name != english else name
+    if current_language() == "zh":
+        return f"{name} ({english})" if name != english else name
+    return name[:1].upper() + name[1:] if capital else name
 
 
 def page_header(title_key: str, intro_key: str | None = None) -> None:

@@ -1,0 +1,110 @@
+"""End to end: train in the lab, watch the curves, switch language, draw a digit, upload images."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+LOSS_POINTS = """() => {
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        const title = plot.layout && plot.layout.title && plot.layout.title.text;
+        if (title && title.includes('Training loss') && plot.data.length) return plot.data[0].x.length;
+    }
+    return 0;
+}"""
+
+
+def loss_points(page) -> int:
+    return page.evaluate(LOSS_POINTS)
+
+
+def alert_texts(page) -> list[str]:
+    return page.locator("[data-testid='stAlert']").all_inner_texts()
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_train_watch_switch_language_and_draw(page, server_url):
+    page.goto(f"{server_url}/lab?lang=en")
+    wait_for_app(page)
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("2")
+    epochs.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+
+    # The loss chart gains points while the run is going.
+    assert wait_until(lambda: loss_points(page) > 0, 120)
+    first = loss_points(page)
+    assert wait_until(lambda: loss_points(page) > first, 60)
+
+    # The run ends with a test accuracy, and the page shows it.
+    assert wait_until(lambda: any("test accuracy" in text for text in alert_texts(page)), 240)
+    finished = next(text for text in alert_texts(page) if "test accuracy" in text)
+    accuracy = float(finished.split("test accuracy")[1].strip(" :%.\n").split()[0])
+    assert accuracy > 80
+
+    # Switching the language keeps the run.
+    page.locator("[data-testid='stSidebar'] button", has_text="中文").click()
+    wait_for_app(page)
+    assert wait_until(lambda: any("已完成" in text for text in alert_texts(page)), 30)
+    assert "lang=zh" in page.url
+
+    # Inside the network: draw a "1" on the pad and get a prediction.
+    page.get_by_role("link", name="网络内部").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stMain'] button", has_text="手写").click()
+    wait_for_app(page)
+    canvas = page.locator("[data-testid='cnnlab-draw-canvas']")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x, box["y"] + 40)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x, box["y"] + 40 + step * (box["height"] - 80) / 10)
+    page.mouse.up()
+    assert wait_until(lambda: page.get_by_text("预测：").count() > 0, 60)
+
+
+def png_bytes() -> bytes:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    pixels[30:60, 40:80] = (220, 30, 30)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("color-spaces", "120×90"),
+    ("convolution", "Input **"),
+])  # fmt: skip
+def test_upload_an_image(page, server_url, path, expected):
+    page.goto(f"{server_url}/{path}?lang=en")
+    wait_for_app(page)
+    page.locator("[data-testid='stMain'] button", has_text="Upload").first.click()
+    wait_for_app(page)
+    page.locator("input[type='file']").first.set_input_files(
+        files=[{"name": "my photo.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    wait_for_app(page)
+    assert wait_until(lambda: "120×90" in page.content(), 60)
+    images = page.locator("[data-testid='stImage'] img, [data-testid='stImage']")
+    assert images.count() >= 2  # the input and at least one processed view
+    assert not page.locator("[data-testid='stException']").count()
