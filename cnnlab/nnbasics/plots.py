@@ -24,7 +24,7 @@ LOG_FLOOR = 1e-30  # gradient norms of exactly 0 are drawn at this value on log 
 def _finish(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
     fig.update_layout(
         title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", y=-0.2),
+        legend=dict(orientation="h", y=-0.3),
     )  # fmt: skip
     return fig
 
