@@ -30,7 +30,8 @@ def make_scheduler(
     - ``step``: divide by 10 at 50 % and 75 % of training.
     - ``exponential``: decay smoothly to 1 % of ``base_lr`` at the end.
     - ``cosine``: cosine decay from ``base_lr`` to 0.
-    - ``onecycle``: ``OneCycleLR`` peaking at ``base_lr`` after 25 % of the steps.
+    - ``onecycle``: ``OneCycleLR`` peaking at ``base_lr`` after 25 % of the steps (runs
+      under 6 steps peak later).
     - ``warmup_cosine``: linear warm-up over the first 10 % of steps, then cosine to 0.
     - ``lr_range_test``: exponential growth from ``start_lr`` (default ``base_lr`` × 1e-5)
       at the first step to ``base_lr`` at the last one.
@@ -50,8 +51,11 @@ def make_scheduler(
         # OneCycleLR raises if stepped more than total_steps times; the trainer steps it
         # exactly once per optimizer step.
         peaks = [group["lr"] for group in optimizer.param_groups]  # base_lr for one group
+        # OneCycleLR divides by zero when its warm-up phase ends exactly at step 0
+        # (pct_start * total_steps == 1), so runs under 6 steps get a longer warm-up.
+        pct_start = max(0.25, min(0.75, 1.5 / total_steps))
         return lr_scheduler.OneCycleLR(
-            optimizer, max_lr=peaks, total_steps=total_steps, pct_start=0.25
+            optimizer, max_lr=peaks, total_steps=total_steps, pct_start=pct_start
         )
     if name == "warmup_cosine":
         warmup = max(1, int(total_steps * 0.1))

@@ -147,3 +147,10 @@ def test_job_passes_augment_to_trainer():
     job.join(30)
     assert job.snapshot().state == "finished"
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("total", range(1, 10))
+def test_onecycle_short_runs_do_not_crash(total):
+    rates = schedule_curve("onecycle", total, 1.0)
+    assert len(rates) == total
+    assert all(math.isfinite(rate) for rate in rates)

@@ -14,6 +14,7 @@ from cnnlab.i18n import LANGUAGES, translate
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AUGMENTATION = "app_pages/augmentation.py"
 BATCHNORM = "app_pages/batchnorm.py"
+LEARNING_RATE = "app_pages/learning_rate.py"
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -129,3 +130,31 @@ def test_batchnorm_comparison(open_page, lang):
     assert runs[1].endswith(translate("optim_bn.run_bn", lang))
     stats = [c for c in at.get("plotly_chart") if "bn_stats_chart" in str(c.proto.id)]
     assert stats
+
+
+def test_learning_rate_range_test(open_page, lang):
+    at = open_page(LEARNING_RATE, lang)
+    assert not at.exception
+    at.select_slider(key="lr_range_steps").set_value(50).run()
+    at.button(key="lr_range_start_run").click().run()
+    wait_for_experiment(at, "lr_range")
+    assert not at.exception
+    assert at.button(key="lr_use_suggestion")
+    at.button(key="lr_use_suggestion").click().run()
+    chosen = at.select_slider(key="lr_base").value
+    assert chosen in (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+    assert f"{chosen:g}" in at.button(key="lr_use_suggestion").label
+
+
+def test_learning_rate_schedules_logged(open_page, lang):
+    at = open_page(LEARNING_RATE, lang)
+    at.select_slider(key="lr_subset").set_value(250)
+    at.slider(key="lr_epochs").set_value(1)
+    at.multiselect(key="lr_schedules").set_value(["onecycle", "warmup_cosine"]).run()
+    at.button(key="lr_sched_start").click().run()
+    wait_for_experiment(at, "lr_sched")
+    assert not at.exception
+    deviations = dataframe_column(at, lang, "optim_lr.col.deviation")
+    assert len(deviations) == 2
+    assert all(float(d) < 1e-9 for d in deviations)
+    assert dataframe_column(at, lang, "optim_lr.col.steps") == [4, 4]

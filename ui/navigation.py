@@ -51,6 +51,7 @@ SECTIONS: dict[str, list[PageSpec]] = {
     "nav.section.optimization": [
         PageSpec("app_pages/augmentation.py", "augmentation", ":material/auto_awesome_mosaic:", "optim_aug.nav_title"),
         PageSpec("app_pages/batchnorm.py", "batchnorm", ":material/equalizer:", "optim_bn.nav_title"),
+        PageSpec("app_pages/learning_rate.py", "learning-rate", ":material/speed:", "optim_lr.nav_title"),
     ],
     "nav.section.engineering": [],
 }

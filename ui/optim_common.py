@@ -15,10 +15,13 @@ def seed_input(key: str, default: int = 0) -> int:
                                help=t("optim.seed_help")))  # fmt: skip
 
 
-def start_button(key: str, experiment_key: str) -> bool:
-    """Draw the primary button that starts (or restarts) an experiment; return True on click."""
+def start_button(key: str, experiment_key: str, label_key: str = "optim.start") -> bool:
+    """Draw the primary button that starts (or restarts) an experiment; return True on click.
+
+    ``label_key`` names the button while nothing runs; while it runs it reads "Restart".
+    """
     running = experiment_job(experiment_key) is not None
-    label = t("optim.restart") if running else t("optim.start")
+    label = t("optim.restart") if running else t(label_key)
     return st.button(label, key=key, type="primary", icon=":material/play_arrow:")
 
 
@@ -36,4 +39,4 @@ def summarize_runs(records: list[RunRecord]) -> None:
     tightest = min(finished, key=lambda r: abs(r.epochs[-1].train_acc - r.epochs[-1].test_acc))
     gap = tightest.epochs[-1].train_acc - tightest.epochs[-1].test_acc
     st.markdown(t("optim.summary", best=best.label, test_acc=f"{100 * best.epochs[-1].test_acc:.1f}",
-                  tight=tightest.label, gap=f"{100 * gap:.1f}"))  # fmt: skip
+                  tight=tightest.label, gap=f"{round(100 * gap, 1) + 0.0:.1f}"))  # fmt: skip
