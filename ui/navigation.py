@@ -43,7 +43,13 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/receptive_field.py", "receptive-field", ":material/center_focus_strong:", "conv.rf.nav_title"),
         PageSpec("app_pages/pretrained.py", "pretrained", ":material/image_search:", "pretrained.nav_title"),
     ],
-    "nav.section.arch": [],
+    "nav.section.arch": [
+        PageSpec("app_pages/skip_connections.py", "skip-connections", ":material/alt_route:", "arch.skip.nav_title"),
+        PageSpec("app_pages/blocks.py", "blocks", ":material/view_in_ar:", "arch.blocks.nav_title"),
+        PageSpec("app_pages/lightweight.py", "lightweight", ":material/speed:", "arch.light.nav_title"),
+        PageSpec("app_pages/reference_models.py", "reference-models", ":material/table_chart:", "arch.ref.nav_title"),
+        PageSpec("app_pages/show_code.py", "show-code", ":material/code:", "arch.code.nav_title"),
+    ],
     "nav.section.training": [
         PageSpec("app_pages/lab.py", "lab", ":material/model_training:", "nav.lab"),
         PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
