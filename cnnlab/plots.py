@@ -72,16 +72,21 @@ def lr_figure(x: list[float], rates: list[float], labels: dict[str, str]) -> go.
 
 
 def confusion_figure(matrix: np.ndarray, classes: tuple[str, ...], labels: dict[str, str]) -> go.Figure:
-    """Confusion matrix heatmap: rows true class, columns predicted class, counts as text."""
+    """Confusion matrix heatmap: rows true class, columns predicted class, counts as text.
+
+    The color follows the square root of the count, so the few mistakes off the diagonal
+    stay visible next to the large correct counts on it.
+    """
     fig = go.Figure(
         go.Heatmap(
-            z=matrix, x=list(classes), y=list(classes), colorscale=SEQUENTIAL_SCALE,
-            text=matrix, texttemplate="%{text}", hovertemplate=labels["hover"],
+            z=np.sqrt(matrix), x=list(classes), y=list(classes), colorscale=SEQUENTIAL_SCALE,
+            text=matrix, texttemplate="%{text}", customdata=matrix,
+            hovertemplate=labels["hover"], showscale=False,
         )
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed", type="category", title=labels["y"])
     fig.update_xaxes(type="category", title=labels["x"], side="top")
-    fig.update_layout(height=460, margin=dict(l=10, r=10, t=60, b=10), title=labels["title"])
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 

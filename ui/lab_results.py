@@ -49,6 +49,7 @@ def confusion_and_mistakes(record: RunRecord) -> None:
     if matrix is None:
         return
     st.subheader(term("confusion_matrix", capital=True))
+    st.caption(t("lab.confusion_title"))
     labels = {"title": t("lab.confusion_title"), "x": t("lab.predicted"), "y": t("lab.true"),
               "hover": t("lab.confusion_hover")}  # fmt: skip
     st.plotly_chart(confusion_figure(matrix, record.classes, labels), width="stretch",
