@@ -91,8 +91,9 @@ def current_playground(config: PlaygroundConfig) -> Playground | None:
     return playground
 
 
-def _toggle_play() -> None:
-    st.session_state["pg_playing"] = not st.session_state.get("pg_playing", False)
+def _set_playing(playing: bool) -> None:
+    # Set, not toggle: a click that reaches the server twice must not undo itself.
+    st.session_state["pg_playing"] = playing
 
 
 def _step_once() -> None:
@@ -113,7 +114,8 @@ def transport_buttons() -> bool:
     playing = st.session_state.get("pg_playing", False)
     play, step, reset = st.columns(3)
     play.button(
-        t("nn_pg.pause") if playing else t("nn_pg.play"), key="pg_play", on_click=_toggle_play,
+        t("nn_pg.pause") if playing else t("nn_pg.play"), key="pg_play", on_click=_set_playing,
+        args=(not playing,),
         icon=":material/pause:" if playing else ":material/play_arrow:", type="primary",
         width="stretch",
     )  # fmt: skip
@@ -131,7 +133,9 @@ def live_view(playing: bool) -> None:
 
 def _live_body(playing: bool) -> None:
     playground: Playground = st.session_state["pg_run"]
-    if playing:
+    # A timer tick that the browser sent before it learned about a Pause click still reruns
+    # this fragment with playing=True, so the session state, set by the click, decides.
+    if playing and st.session_state.get("pg_playing", False):
         playground.train_steps(STEPS_PER_TICK)
         if playground.step >= MAX_STEPS:
             st.session_state["pg_playing"] = False
