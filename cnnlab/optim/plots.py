@@ -115,10 +115,13 @@ def layer_heatmap(
 ) -> go.Figure:  # fmt: skip
     """Heatmap of one statistic: rows are schemes, columns layers (``values`` (S, L) >= 0).
 
-    With ``log_scale`` the color is log10 of the value (zeros shown as the minimum), so
-    values spanning many orders of magnitude stay readable; the hover shows the raw value.
+    With ``log_scale`` the color is log10 of the value (zeros shown as 1e-12), so values
+    spanning many orders of magnitude stay readable. The text shows the raw value.
     """
-    shown = np.log10(np.maximum(values, 1e-12)) if log_scale else values
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    shown = np.log10(np.maximum(values, 1e-12)) if log_scale else values.copy()
+    shown[~finite] = np.nan  # overflowed activations (inf or NaN) stay blank, labelled below
     fig = go.Figure(go.Heatmap(
         z=shown, x=layers, y=schemes, colorscale=SEQUENTIAL_SCALE, customdata=values,
         hovertemplate="%{y} · %{x}: %{customdata:.3g}<extra></extra>",
@@ -170,3 +173,16 @@ def signed_heatmap(values: np.ndarray, title: str) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=values, colorscale=DIVERGING_SCALE, zmin=-limit, zmax=limit))
     fig.update_yaxes(autorange="reversed")
     return _finish(fig, title, 300)
+
+
+def accuracy_bars(runs: list[tuple[str, float, float]], labels: dict[str, str]) -> go.Figure:
+    """Grouped bars of train and test accuracy (in %) per run: ``runs`` of (name, train, test)."""
+    names = [name for name, _, _ in runs]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=[100 * train for _, train, _ in runs], name=labels["train"],
+                marker=dict(color=RUN_COLORS[0]), texttemplate="%{y:.1f}")  # fmt: skip
+    fig.add_bar(x=names, y=[100 * test for _, _, test in runs], name=labels["test"],
+                marker=dict(color=RUN_COLORS[1]), texttemplate="%{y:.1f}")  # fmt: skip
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text=labels["y"], range=[0, 105])
+    return _finish(fig, labels["title"], 380)
