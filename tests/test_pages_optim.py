@@ -15,6 +15,8 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AUGMENTATION = "app_pages/augmentation.py"
 BATCHNORM = "app_pages/batchnorm.py"
 LEARNING_RATE = "app_pages/learning_rate.py"
+REGULARIZATION = "app_pages/regularization.py"
+INITIALIZATION = "app_pages/initialization.py"
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -44,7 +46,7 @@ def open_page():
                 value.join(timeout=30)
 
 
-def wait_for_experiment(at, key: str, timeout: float = 120.0) -> None:
+def wait_for_experiment(at, key: str, timeout: float = 300.0) -> None:
     """Rerun ``at`` until the experiment ``key`` has finished and been collected."""
     deadline = time.monotonic() + timeout
     while f"{key}_experiment_job" in at.session_state and time.monotonic() < deadline:
@@ -158,3 +160,51 @@ def test_learning_rate_schedules_logged(open_page, lang):
     assert len(deviations) == 2
     assert all(float(d) < 1e-9 for d in deviations)
     assert dataframe_column(at, lang, "optim_lr.col.steps") == [4, 4]
+
+
+def test_regularization_comparison(open_page, lang):
+    at = open_page(REGULARIZATION, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_reg.title", lang)
+    at.select_slider(key="reg_subset").set_value(100)
+    at.slider(key="reg_epochs").set_value(5)
+    at.multiselect(key="reg_remedies").set_value(["dropout", "early_stopping"]).run()
+    at.button(key="reg_start").click().run()
+    wait_for_experiment(at, "reg")
+    assert not at.exception
+    runs = dataframe_column(at, lang, "exp.col.run")
+    assert len(runs) == 4
+    assert runs[0].endswith(translate("optim_reg.baseline", lang))
+    assert runs[3].endswith(translate("optim_reg.combined_run", lang))
+    epochs = dataframe_column(at, lang, "optim_reg.col.epochs")
+    assert epochs[0] == "5 / 5"
+    norms = dataframe_column(at, lang, "optim_reg.col.norm")
+    assert all(norm > 0 for norm in norms)
+
+
+def test_initialization_statistics(open_page, lang):
+    at = open_page(INITIALIZATION, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_init.title", lang)
+    at.slider(key="init_depth").set_value(4)
+    at.radio(key="init_activation").set_value("tanh").run()
+    assert not at.exception
+    assert translate("optim_init.scheme.kaiming", lang) in at.caption[0].value or any(
+        translate("optim_init.scheme.kaiming", lang) in c.value for c in at.caption
+    )
+
+
+def test_initialization_symmetry_check(open_page, lang):
+    at = open_page(INITIALIZATION, lang)
+    at.slider(key="init_depth").set_value(4)
+    at.select_slider(key="init_width").set_value(4)
+    at.slider(key="init_epochs").set_value(1)
+    at.multiselect(key="init_schemes").set_value(["constant", "kaiming"]).run()
+    at.button(key="init_start").click().run()
+    wait_for_experiment(at, "init")
+    assert not at.exception
+    identical = dataframe_column(at, lang, "optim_init.col.identical")
+    assert identical == [translate("optim_init.yes", lang), translate("optim_init.no", lang)]
+    assert len(at.warning) == 1
+    at.selectbox(key="init_filter_run").select_index(1).run()
+    assert not at.exception
