@@ -24,6 +24,12 @@ from ui.lang import t
 from ui.layout import term
 from ui.nn_controls import capitalized_term
 
+# Training runs in the script thread, so the largest run (MNIST, 30 layers of 64 with
+# BatchNorm, 100 steps) must stay short. It took 6 s with one torch thread on 2 cores busy
+# with other jobs (load average 10). NOTE: with two torch threads on the same busy machine it
+# took 190 s, because BatchNorm's small parallel loops wait for a contended second core.
+MAX_DEPTH = 30
+MAX_STEPS = 100
 CLIP_CHOICES = (0.0, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 LEARNING_RATES = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
 WIDTHS = (16, 32, 64)
@@ -78,7 +84,7 @@ def config_controls() -> FlowConfig:
             t("nn_gf.dataset"), DATASETS, format_func=lambda n: t(f"nn_gf.dataset_{n}"),
             key="gf_dataset", horizontal=True,
         )  # fmt: skip
-        depth = st.slider(t("nn_gf.depth"), 2, 40, key="gf_depth")
+        depth = st.slider(t("nn_gf.depth"), 2, MAX_DEPTH, key="gf_depth")
         width = st.select_slider(t("nn_gf.width"), WIDTHS, default.width, key="gf_width")
         activation = st.selectbox(capitalized_term("activation"), ACTIVATIONS, key="gf_activation")
     with second:
@@ -102,7 +108,7 @@ def config_controls() -> FlowConfig:
         lr = st.select_slider(
             capitalized_term("learning_rate"), LEARNING_RATES, default.lr, key="gf_lr"
         )
-        steps = st.slider(t("nn_gf.steps"), 10, 200, default.steps, 10, key="gf_steps")
+        steps = st.slider(t("nn_gf.steps"), 10, MAX_STEPS, default.steps, 10, key="gf_steps")
         seed = st.number_input(t("nn_gf.seed"), 0, 9999, default.seed, key="gf_seed")
     return FlowConfig(
         dataset=dataset, depth=depth, width=width, activation=activation, init=init, norm=norm,
