@@ -17,7 +17,8 @@ def term(term_id: str, capital: bool = False) -> str:
     name = t(f"glossary.term.{term_id}")
     english = translate(f"glossary.term.{term_id}", "en")
     if current_language() == "zh":
-        return f"{name} ({english})" if name != english else name
+        # Some Chinese names already carry the English term, e.g. "softmax（归一化指数函数）".
+        return name if english.lower() in name.lower() else f"{name} ({english})"
     return name[:1].upper() + name[1:] if capital else name
 
 
