@@ -15,10 +15,11 @@ from ui.arch_common import (
     format_bytes,
     format_count,
     kind_label,
+    label_term,
     layer_frame,
 )
 from ui.lang import t
-from ui.layout import page_header, show_error, term
+from ui.layout import page_header, show_error
 
 KINDS = ("plain", "basic", "bottleneck", "dense")
 FORMULAS = {
@@ -51,7 +52,7 @@ if kind == "dense":
 else:
     options["out_channels"] = c2.select_slider(t("arch.out_channels"), CHANNEL_CHOICES, value=64,
                                                key="blocks_out")  # fmt: skip
-    options["stride"] = c3.radio(term("stride"), (1, 2), horizontal=True, key="blocks_stride")
+    options["stride"] = c3.radio(label_term("stride"), (1, 2), horizontal=True, key="blocks_stride")
     if kind == "bottleneck":
         options["expansion"] = st.radio(t("arch.blocks.expansion"), (2, 4), index=1, horizontal=True,
                                         key="blocks_expansion")  # fmt: skip
@@ -65,7 +66,7 @@ except LocalizedError as err:
 
 # ---- What it costs ----
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(term("parameter"), f"{summary.params:,}")
+m1.metric(t("arch.col.params"), f"{summary.params:,}")
 m2.metric(t("glossary.term.flops"), format_count(summary.flops), help=t("arch.flops_help"))
 m3.metric(
     t("arch.blocks.memory"),
@@ -99,7 +100,7 @@ if kind == "dense":
     labels = {
         "title": t("arch.blocks.growth_title"),
         "x": t("arch.col.layer"),
-        "y": term("channel"),
+        "y": label_term("channel"),
     }
     st.plotly_chart(
         channel_growth_figure(names, channels, labels), width="stretch", key="blocks_growth_chart"

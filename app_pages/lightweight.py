@@ -13,7 +13,7 @@ from cnnlab.training import seeded
 from ui.arch_common import CHANNEL_CHOICES, SIZE_CHOICES, budget_control, format_count, kind_label
 from ui.experiments import experiment_panel, start_experiment
 from ui.lang import t
-from ui.layout import page_header, show_error, term
+from ui.layout import page_header, show_error
 
 TRAINABLE = ("conv", "depthwise", "grouped", "inverted")
 LATENCY_KEY = "light_latency"
@@ -23,7 +23,7 @@ def _show_sizes(records) -> None:
     """``experiment_panel`` callback: parameters next to accuracy and time."""
     rows = [{
         t("exp.col.run"): r.label,
-        term("parameter"): count_parameters(r.model) if r.model is not None else None,
+        t("arch.col.params"): count_parameters(r.model) if r.model is not None else None,
         t("exp.col.test_acc"): round(100 * r.test_accuracy, 2) if r.test_accuracy is not None else None,
         t("exp.col.seconds"): round(r.epochs[-1].seconds, 1) if r.epochs else None,
     } for r in records]  # fmt: skip

@@ -8,7 +8,7 @@ import streamlit as st
 from cnnlab.arch_analysis import receptive_field_path
 from cnnlab.arch_experiments import small_block_net
 from cnnlab.arch_plots import cost_scatter_figure
-from cnnlab.architectures import BLOCK_KINDS, BlockNet
+from cnnlab.architectures import BLOCK_KINDS, BlockNet, BlockNetConfig
 from cnnlab.conv_plots import receptive_field_figure
 from cnnlab.errors import LocalizedError
 from cnnlab.models import CNNConfig, build_model
@@ -45,8 +45,14 @@ def _field_path(source: str, detail: str) -> list[tuple[str, int, int, int]]:
             config.image_size,
         )
     else:
-        config = CNNConfig.from_dict(json.loads(detail))
-        model, channels, size = build_model(config), config.in_channels, config.image_size
+        values = json.loads(detail)
+        if "block" in values:  # a BlockNetConfig (runs of the architecture lessons)
+            config = BlockNetConfig.from_dict(values)
+            model = seeded(0, lambda: BlockNet(config))
+        else:
+            config = CNNConfig.from_dict(values)
+            model = seeded(0, lambda: build_model(config))
+        channels, size = config.in_channels, config.image_size
     return [(name, spec.kernel, field.jump, field.size)
             for name, spec, field in receptive_field_path(model, channels, size)]  # fmt: skip
 
@@ -92,7 +98,7 @@ elif source == "block":
     note = t("arch.ref.rf_note_block")
 else:
     latest = latest_run()
-    if latest is not None and isinstance(latest[2], CNNConfig):
+    if latest is not None:
         model_config, note = latest[2], t("arch.ref.rf_note_run", label=latest[0])
     else:
         model_config, note = (

@@ -12,10 +12,10 @@ from cnnlab.errors import LocalizedError
 from cnnlab.models import CNNConfig, build_model
 from cnnlab.summary import count_parameters
 from cnnlab.training import OPTIMIZERS, TrainConfig
-from ui.arch_common import kind_label
+from ui.arch_common import kind_label, label_term
 from ui.arch_lab_source import lab_settings_config, latest_run
 from ui.lang import t
-from ui.layout import page_header, show_error, term
+from ui.layout import page_header, show_error
 
 SOURCES = ("run", "settings", "block")
 
@@ -55,9 +55,9 @@ else:
     per_stage = c2.slider(t("arch.code.per_stage"), 1, 4, 1, key="code_per_stage")
     epochs = c3.number_input(t("arch.code.epochs"), 1, 30, 3, key="code_epochs")
     optimizer = c1.selectbox(
-        term("optimizer"), OPTIMIZERS, index=OPTIMIZERS.index("adam"), key="code_optimizer"
+        label_term("optimizer"), OPTIMIZERS, index=OPTIMIZERS.index("adam"), key="code_optimizer"
     )
-    lr = c2.select_slider(term("learning_rate"), (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1), value=2e-3,
+    lr = c2.select_slider(label_term("learning_rate"), (1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 0.1), value=2e-3,
                           format_func=lambda v: f"{v:g}", key="code_lr")  # fmt: skip
     seed = c3.number_input(t("arch.code.seed"), 0, 10_000, 0, key="code_seed")
     block = replace(small_block_net(kind), blocks_per_stage=int(per_stage))
@@ -72,7 +72,7 @@ except LocalizedError as err:
     st.stop()
 
 m1, m2, m3 = st.columns(3)
-m1.metric(term("parameter"), f"{params:,}")
+m1.metric(t("arch.col.params"), f"{params:,}")
 m2.metric(t("arch.code.lines"), script.count("\n"))
 m3.metric(t("arch.code.dataset"), t(f"lab.dataset_name.{train.dataset}"))
 st.download_button(t("arch.code.download"), script, file_name="cnnlab_model.py", mime="text/x-python",

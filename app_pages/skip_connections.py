@@ -5,10 +5,17 @@ import streamlit as st
 from cnnlab.arch_experiments import deep_stack, degradation_trials, init_gradient_norms
 from cnnlab.arch_plots import gradient_norm_figure
 from cnnlab.architectures import BlockSpec
-from ui.arch_common import CHANNEL_CHOICES, block_dot, budget_control, kind_label, mnist_batch
+from ui.arch_common import (
+    CHANNEL_CHOICES,
+    block_dot,
+    budget_control,
+    kind_label,
+    label_term,
+    mnist_batch,
+)
 from ui.experiments import experiment_panel, start_experiment
 from ui.lang import t
-from ui.layout import page_header, term
+from ui.layout import page_header
 
 BATCH = 128
 
@@ -29,7 +36,7 @@ st.subheader(t("arch.skip.diagram_heading"))
 c1, c2, c3 = st.columns(3)
 in_channels = c1.select_slider(t("arch.in_channels"), CHANNEL_CHOICES, value=16, key="skip_in")
 out_channels = c2.select_slider(t("arch.out_channels"), CHANNEL_CHOICES, value=16, key="skip_out")
-stride = c3.radio(term("stride"), (1, 2), horizontal=True, key="skip_stride")
+stride = c3.radio(label_term("stride"), (1, 2), horizontal=True, key="skip_stride")
 left, right = st.columns(2)
 for column, kind in ((left, "plain"), (right, "basic")):
     column.markdown(f"**{kind_label(kind)}**")

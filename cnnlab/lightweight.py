@@ -54,7 +54,7 @@ def conv_cost(
     kind: str, in_channels: int, out_channels: int, size: int, groups: int = 4
 ) -> ConvCost:
     """Return parameters and FLOPs of ``conv_module(kind, ...)`` on a size×size map, by formula."""
-    k, c_in, c_out, hw = KERNEL_SIZE, in_channels, out_channels, size * size
+    k, c_in, c_out = KERNEL_SIZE, in_channels, out_channels
     if kind == "standard":
         params = conv_weights(c_in, c_out, k)
         flops = conv_flops(c_in, c_out, k, size)
@@ -67,7 +67,7 @@ def conv_cost(
         params_tex = (rf"k^2 \cdot C_{{in}} + C_{{in}} \cdot C_{{out}}"
                       rf" = {k}^2 \cdot {c_in} + {c_in} \cdot {c_out}")  # fmt: skip
         flops_tex = (rf"2 \cdot (k^2 \cdot C_{{in}} + C_{{in}} \cdot C_{{out}}) \cdot H \cdot W"
-                     rf" = 2 \cdot ({k}^2 \cdot {c_in} + {c_in} \cdot {c_out}) \cdot {hw}")  # fmt: skip
+                     rf" = 2 \cdot ({k}^2 \cdot {c_in} + {c_in} \cdot {c_out}) \cdot {size} \cdot {size}")  # fmt: skip
     elif kind == "grouped":
         check_groups(c_in, c_out, groups)
         params = conv_weights(c_in, c_out, k, groups)
@@ -75,7 +75,7 @@ def conv_cost(
         params_tex = (rf"k^2 \cdot \frac{{C_{{in}}}}{{g}} \cdot C_{{out}}"
                       rf" = {k}^2 \cdot \frac{{{c_in}}}{{{groups}}} \cdot {c_out}")  # fmt: skip
         flops_tex = (rf"2 \cdot k^2 \cdot \frac{{C_{{in}}}}{{g}} \cdot C_{{out}} \cdot H \cdot W"
-                     rf" = 2 \cdot {k}^2 \cdot \frac{{{c_in}}}{{{groups}}} \cdot {c_out} \cdot {hw}")  # fmt: skip
+                     rf" = 2 \cdot {k}^2 \cdot \frac{{{c_in}}}{{{groups}}} \cdot {c_out} \cdot {size} \cdot {size}")  # fmt: skip
     else:
         raise ValueError(f"unknown convolution kind {kind!r}; expected one of {CONV_KINDS}")
     return ConvCost(params, flops, f"{params_tex} = {latex_number(params)}",

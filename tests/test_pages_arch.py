@@ -4,7 +4,12 @@ import pytest
 
 from cnnlab.arch_experiments import small_block_net
 from cnnlab.architectures import BlockNet
+from cnnlab.models import ConvBlockConfig
+from cnnlab.runs import RunHistory, RunRecord
 from cnnlab.summary import count_parameters
+from cnnlab.training import TrainConfig
+from ui.arch_lab_source import lab_settings_config
+from ui.lab_settings import BLOCK_COLUMNS
 
 TRAINING_TIMEOUT_S = 300
 
@@ -154,3 +159,52 @@ def test_show_code_follows_lab_settings(open_page):
     code = at.code[0].value
     assert "lr=0.01" in code
     assert "nn.Conv2d(1, 8," in code
+
+
+def add_block_net_run(at, block: str = "basic") -> None:
+    """File a finished BlockNet run into the session's lab history, as an experiment does."""
+    history = RunHistory()
+    config = small_block_net(block)
+    record = RunRecord(history.next_id(), "#1 test run", TrainConfig(max_steps=30), "finished",
+                       [], [], BlockNet(config).eval())  # fmt: skip
+    history.add(record)
+    at.session_state["lab_history"] = history
+    at.run()
+
+
+def test_show_code_of_latest_block_net_run(open_page):
+    at = open_page("app_pages/show_code.py", "en")
+    add_block_net_run(at)
+    assert not at.exception
+    assert len(at.segmented_control(key="code_source").options) == 3  # "latest run" appeared
+    at.segmented_control(key="code_source").set_value("run").run()
+    code = at.code[0].value
+    assert "as trained in cnnlab run #1 test run" in code
+    assert "BasicBlock(in_channels=16, out_channels=32, stride=2)" in code
+    assert "default=30" in code  # the run's max_steps
+    assert metric_values(at)[0] == f"{count_parameters(BlockNet(small_block_net('basic'))):,}"
+
+
+def test_reference_models_field_of_latest_run(open_page):
+    at = open_page("app_pages/reference_models.py", "en")
+    at.multiselect(key="ref_models").set_value([]).run()
+    add_block_net_run(at)
+    at.segmented_control(key="ref_rf_source").set_value("lab").run()
+    assert not at.exception
+    assert at.metric[0].value == "47 × 47"
+
+
+def test_lab_settings_apply_editor_changes():
+    changes = {
+        "edited_rows": {"0": {"out_channels": 24}},
+        "added_rows": [{c: getattr(ConvBlockConfig(48, pool="none"), c) for c in BLOCK_COLUMNS},
+                       {"out_channels": 8}],  # an unfinished row is skipped
+        "deleted_rows": [1],
+    }  # fmt: skip
+    config = lab_settings_config(
+        {"lab_preset": "small", "lab_blocks_small": changes, "lab_lr": 0.01}
+    )
+    assert [block.out_channels for block in config.model.blocks] == [24, 48]
+    assert config.model.blocks[1].pool == "none"
+    assert config.lr == 0.01
+    assert config.optimizer == "adam"

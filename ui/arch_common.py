@@ -14,6 +14,7 @@ from cnnlab.summary import LayerRow
 from cnnlab.training import seeded
 from ui.lab_state import cached_dataset
 from ui.lang import t
+from ui.layout import term
 
 CHANNEL_CHOICES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 SIZE_CHOICES = (7, 8, 14, 16, 28, 32, 56, 64, 112)
@@ -53,6 +54,12 @@ def layer_frame(rows: list[LayerRow]) -> pd.DataFrame:
         t("arch.col.params"): [r.parameters for r in rows],
         t("arch.col.output_kib"): [round(4 * math.prod(r.output_shape) / 1024, 1) for r in rows],
     })  # fmt: skip
+
+
+def label_term(term_id: str) -> str:
+    """Return ``term(term_id)`` starting with a capital letter, for widget and axis labels."""
+    text = term(term_id)
+    return text[:1].upper() + text[1:]
 
 
 def format_bytes(count: int) -> str:
