@@ -173,10 +173,13 @@ class SmallCNN(nn.Module):
             channels = block_cfg.out_channels
         self.features = nn.Sequential(*blocks)
 
-        # The head's input size comes from a dummy forward, not from hand arithmetic.
+        # The head's input size comes from a dummy forward, not from hand arithmetic. It runs
+        # in eval mode so BatchNorm's running statistics and the random generator stay untouched.
+        self.features.eval()
         with torch.no_grad():
             dummy = torch.zeros(1, config.in_channels, config.image_size, config.image_size)
             feature_shape = self.features(dummy).shape  # (1, C', H', W')
+        self.features.train()
         flat = feature_shape[1] if config.global_pool else feature_shape[1:].numel()
 
         head: list[nn.Module] = [nn.AdaptiveAvgPool2d(1)] if config.global_pool else []

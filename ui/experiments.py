@@ -15,7 +15,7 @@ import streamlit as st
 from cnnlab.jobs import JobSnapshot, TrainingJob, Trial
 from cnnlab.plots import accuracy_figure, loss_figure
 from cnnlab.runs import RunRecord, make_record
-from ui.lab_live import POLL_SECONDS, accuracy_labels, loss_labels
+from ui.lab_live import accuracy_labels, loss_labels
 from ui.lab_state import cached_dataset, history, server_slots, session_lease
 from ui.lang import t
 
@@ -117,7 +117,9 @@ def _progress(snapshot: JobSnapshot) -> None:
 def experiment_panel(key: str, on_done: Callable[[list[RunRecord]], None] | None = None) -> None:
     """Draw ``key``'s experiment: live while it runs, then the comparison and ``on_done``."""
     job = experiment_job(key)
-    interval = POLL_SECONDS if job is not None else None
+    # Slower than the lab's poll: each update redraws several runs' curves, and on a small
+    # CPU that drawing competes with the training thread.
+    interval = 1.5 if job is not None else None
 
     @st.fragment(run_every=interval)
     def _live() -> None:
