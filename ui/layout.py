@@ -18,7 +18,10 @@ def term(term_id: str, capital: bool = False) -> str:
     english = translate(f"glossary.term.{term_id}", "en")
     if current_language() == "zh":
         # Some Chinese names already carry the English term, e.g. "softmax（归一化指数函数）".
-        return name if english.lower() in name.lower() else f"{name} ({english})"
+        if english.lower() in name.lower():
+            return name
+        # "batch normalization (BatchNorm)" -> "批归一化 (batch normalization)": no nested brackets.
+        return f"{name} ({english.split(' (')[0]})"
     return name[:1].upper() + name[1:] if capital else name
 
 
