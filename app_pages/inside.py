@@ -12,7 +12,7 @@ from ui.image_input import image_input
 from ui.inside_view import feature_map_grid, filter_grid
 from ui.lab_state import cached_dataset, history
 from ui.lang import t
-from ui.layout import show_error, term
+from ui.layout import show_error
 
 st.title(t("inside.title"))
 st.markdown(t("inside.intro"))
@@ -34,7 +34,7 @@ source = st.segmented_control(t("inside.source"), ["test", "draw", "photo"], def
                               format_func=lambda s: t(f"inside.source_{s}"), key="inside_input")  # fmt: skip
 x, display, steps, truth = None, None, [], None
 if source == "test":
-    index = st.number_input(t("inside.test_index", count=len(data.x_test)), 0, len(data.x_test) - 1,
+    index = st.number_input(t("inside.test_index", last=len(data.x_test) - 1), 0, len(data.x_test) - 1,
                             key="inside_index")  # fmt: skip
     x = data.x_test[index : index + 1]
     display = data.denormalize(x)[0].permute(1, 2, 0).squeeze(-1).numpy()  # (C,H,W) -> (H,W[,C])
@@ -69,16 +69,18 @@ with right:
     if truth is not None:
         verdict += " " + t("inside.truth", cls=truth)
     st.markdown(f"### {verdict}")
+    if source != "test":
+        st.caption(t("inside.closed_set", classes=", ".join(record.classes)))
     st.plotly_chart(bar_probabilities(record.classes, probabilities, t("inside.probabilities")),
                     width="stretch", key="inside_probs")  # fmt: skip
 
 # 3. Feature maps of every conv layer, most active channels first.
-st.subheader(term("feature_map", capital=True))
+st.subheader(t("inside.feature_maps_title"))
 c1, c2 = st.columns(2)
 max_maps = c1.slider(t("inside.max_maps"), 4, 64, 16, step=4, key="inside_max_maps")
 per_map = c2.toggle(t("inside.per_map"), value=True, key="inside_per_map", help=t("inside.per_map_help"))
-for name, layer_maps in maps.items():
-    feature_map_grid(name, layer_maps, max_maps, per_map)
+for number, (name, layer_maps) in enumerate(maps.items(), start=1):
+    feature_map_grid(t("inside.layer_name", number=number, module=name), layer_maps, max_maps, per_map)
 
 # 4. The first layer's filters: what the network looks for in raw pixels.
 st.subheader(t("inside.filters_title"))

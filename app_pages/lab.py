@@ -13,7 +13,7 @@ from ui.lang import t
 st.title(t("lab.title"))
 st.markdown(t("lab.intro"))
 
-settings_column, main_column = st.columns([1, 2], gap="large")
+settings_column, main_column = st.columns([1.3, 2], gap="medium")
 
 # 1. Settings: data, model, optimizer. The model summary updates as the fields change.
 with settings_column:

@@ -54,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=0, help="seed for the split, the initial weights and the batch order (default: 0)")
     add("--device", choices=DEVICE_CHOICES, default="auto", help="auto picks CUDA, then Apple MPS, then CPU (default: auto)")
     add("--amp", action="store_true", help="mixed precision (CUDA only; ignored elsewhere)")
-    add("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
+    add("--max-steps", type=int, default=None, help="stop after this many optimizer steps (default: no limit)")
     add("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    add("--save", default=None, help="write the trained model's state_dict to this file")
+    add("--save", default=None, help="write the trained model's state_dict to this file (default: not saved)")
     return parser
 
 

@@ -52,7 +52,9 @@ def prepare_image(
         image = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         steps.append(Step("inside.step.gray"))
 
-    image = _pad_to_square(image)
+    if image.shape[0] != image.shape[1]:
+        image = _pad_to_square(image)
+        steps.append(Step("inside.step.pad"))
     if image.shape[0] != image_size:
         interpolation = cv2.INTER_AREA if image.shape[0] > image_size else cv2.INTER_LINEAR
         image = cv2.resize(image, (image_size, image_size), interpolation=interpolation)

@@ -112,8 +112,8 @@ def test_prepare_photo_for_digit_model(mnist):
     photo[10:50, 18:22] = 0
     prepared = prepare_image(photo, 1, 28, mnist.mean, mnist.std)
     keys = [step.key for step in prepared.steps]
-    assert keys == ["inside.step.original", "inside.step.gray", "inside.step.resize",
-                    "inside.step.invert_auto", "inside.step.normalize"]  # fmt: skip
+    assert keys == ["inside.step.original", "inside.step.gray", "inside.step.pad",
+                    "inside.step.resize", "inside.step.invert_auto", "inside.step.normalize"]  # fmt: skip
     assert prepared.tensor.shape == (1, 1, 28, 28)
     assert prepared.display.shape == (28, 28)
     assert prepared.display[14, 14] > 0.9  # the stroke is now bright

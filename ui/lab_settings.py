@@ -47,9 +47,23 @@ DEFAULTS = {
 }
 
 
+SAVED_KEY = "lab_saved_settings"
+
+
 def _init_defaults() -> None:
+    """Give every setting a value: the user's last one, else the default.
+
+    Streamlit forgets a widget's value when a run does not draw it (the user opened another
+    page), so the values are also kept under ``SAVED_KEY`` and restored here.
+    """
+    saved = st.session_state.setdefault(SAVED_KEY, {})
     for key, value in DEFAULTS.items():
-        st.session_state.setdefault(key, value)
+        if key not in st.session_state:
+            st.session_state[key] = saved.get(key, value)
+
+
+def _save_settings() -> None:
+    st.session_state[SAVED_KEY] = {key: st.session_state[key] for key in DEFAULTS if key in st.session_state}
 
 
 def apply_recipe() -> None:
@@ -140,6 +154,7 @@ def settings_panel() -> TrainConfig:
     if supports_amp(pick_device("auto")):
         amp = c2.checkbox(term("mixed_precision", capital=True), key="lab_amp", help=t("lab.amp_help"))
 
+    _save_settings()
     model = CNNConfig(blocks=blocks, hidden_units=int(hidden))
     return TrainConfig(
         dataset=st.session_state["lab_dataset"], model=model, optimizer=optimizer, lr=float(lr),
