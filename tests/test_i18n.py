@@ -14,7 +14,7 @@ from cnnlab.i18n import (
 
 ROOT = Path(__file__).resolve().parent.parent
 # Literal keys passed to t("..."), term("...") and LocalizedError("...") in the code.
-KEY_CALL = re.compile(r"""\b(?:t|LocalizedError|translate)\(\s*f?["']([a-z0-9_.\-]+)(["'{])""")
+KEY_CALL = re.compile(r"""\b(?:t|LocalizedError|translate)\(\s*f?["']([a-z0-9_.\-]+)(["'{]\s*\+?)""")
 TERM_CALL = re.compile(r"""\bterm\(\s*["']([a-z0-9_]+)["']""")
 
 
@@ -45,8 +45,8 @@ def test_literal_keys_in_code_exist():
     for path in source_files():
         text = path.read_text(encoding="utf-8")
         for key, end in KEY_CALL.findall(text):
-            if end == "{":
-                continue  # an f-string prefix such as t(f"lab.status.{status}"): page tests check it
+            if end.startswith("{") or end.endswith("+"):
+                continue  # a prefix, as in t(f"lab.status.{status}"): the page tests check those
             if key not in catalog:
                 missing.append(f"{path.relative_to(ROOT)}: {key}")
         for term_id in TERM_CALL.findall(text):
