@@ -201,6 +201,8 @@ class TrainingJob:
         self.control = RunControl()
         self.results: list[TrainResult | None] = [None] * len(trials)
         self.data: LabData | None = None  # the loaded data, once the job has started
+        # What each trial trained and was tested on, after its prepare_data (None: not run).
+        self.trial_data: list[LabData | None] = [None] * len(trials)
         self._data_factory = data_factory
         self._slots = slots
         self._grace = orphan_grace_s
@@ -343,6 +345,7 @@ class TrainingJob:
 
     def _run_trial(self, index: int, trial: Trial) -> str:
         data = trial.prepare_data(self.data) if trial.prepare_data else self.data
+        self.trial_data[index] = data
         with self._lock:
             self._current = index
             self._runs[index].status = "running"

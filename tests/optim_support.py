@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import torch
 
-from cnnlab.data import LabData, load_mnist_5k
+from cnnlab.data import LabData, load_mnist_5k, stratified_split
 from cnnlab.models import ConvBlockConfig, preset
 from cnnlab.training import TrainConfig
 
@@ -22,9 +22,11 @@ def _mnist() -> LabData:
 
 
 def tiny_mnist(n_train: int = 200, n_test: int = 100) -> LabData:
-    """Return MNIST-5k cut to ``n_train`` training and ``n_test`` test digits."""
+    """Return MNIST-5k cut to ``n_train`` training and ``n_test`` test digits, both
+    class-balanced (the shipped file is ordered by label)."""
     data = _mnist().subset_train(n_train)
-    return replace(data, x_test=data.x_test[:n_test], y_test=data.y_test[:n_test])
+    index = torch.from_numpy(stratified_split(data.y_test.numpy(), n_test, seed=0)[1])
+    return replace(data, x_test=data.x_test[index], y_test=data.y_test[index])
 
 
 def tiny_config(**changes) -> TrainConfig:

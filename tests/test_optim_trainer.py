@@ -154,3 +154,14 @@ def test_onecycle_short_runs_do_not_crash(total):
     rates = schedule_curve("onecycle", total, 1.0)
     assert len(rates) == total
     assert all(math.isfinite(rate) for rate in rates)
+
+
+def test_job_keeps_each_trials_prepared_data():
+    data = tiny_mnist()
+    half = Trial("half", tiny_config(max_steps=1), prepare_data=lambda d: d.subset_train(50))
+    job = TrainingJob(
+        [Trial("all", tiny_config(max_steps=1)), half], lambda: data, JobSlots(1)
+    ).start()
+    job.join(30)
+    assert job.trial_data[0] is job.data
+    assert len(job.trial_data[1].y_train) == 50

@@ -61,8 +61,11 @@ def _collect(key: str, job: TrainingJob) -> None:
         if result is None:
             continue
         run_id = history().next_id()
+        # A trial's prepare_data may change the classes (a fine-tuning target task), so each
+        # record is evaluated on the data its trial was tested on.
+        data = job.trial_data[index] if job.trial_data[index] is not None else job.data
         record = make_record(run_id, f"#{run_id} {trial.label}", trial.config, result.status,
-                             run.steps, run.epochs, result.model, job.data,
+                             run.steps, run.epochs, result.model, data,
                              last_finite_loss=result.last_finite_loss)  # fmt: skip
         history().add(record)
         records.append(record)

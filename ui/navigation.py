@@ -60,6 +60,7 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/learning_rate.py", "learning-rate", ":material/speed:", "optim_lr.nav_title"),
         PageSpec("app_pages/regularization.py", "regularization", ":material/tune:", "optim_reg.nav_title"),
         PageSpec("app_pages/initialization.py", "init", ":material/casino:", "optim_init.nav_title"),
+        PageSpec("app_pages/fine_tuning.py", "fine-tuning", ":material/model_training:", "optim_ft.nav_title"),
     ],
     "nav.section.engineering": [],
 }
