@@ -17,6 +17,8 @@ BATCHNORM = "app_pages/batchnorm.py"
 LEARNING_RATE = "app_pages/learning_rate.py"
 REGULARIZATION = "app_pages/regularization.py"
 INITIALIZATION = "app_pages/initialization.py"
+FINE_TUNING = "app_pages/fine_tuning.py"
+HPARAM = "app_pages/hparam_search.py"
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -208,3 +210,65 @@ def test_initialization_symmetry_check(open_page, lang):
     assert len(at.warning) == 1
     at.selectbox(key="init_filter_run").select_index(1).run()
     assert not at.exception
+
+
+def test_fine_tuning_comparison(open_page, lang):
+    at = open_page(FINE_TUNING, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_ft.title", lang)
+    at.select_slider(key="ft_per_class").set_value(2)
+    at.slider(key="ft_source_epochs").set_value(1)
+    at.slider(key="ft_epochs").set_value(2).run()
+    at.button(key="ft_start").click().run()
+    wait_for_experiment(at, "ft")
+    assert not at.exception
+    runs = dataframe_column(at, lang, "exp.col.run")
+    assert len(runs) == 5
+    assert runs[3].endswith(translate("optim_ft.run.frozen", lang))
+    trainable = dataframe_column(at, lang, "optim_ft.col.trainable")
+    frozen_count, total = trainable[3].replace(",", "").split(" / ")
+    assert int(frozen_count) < int(total)
+
+
+def test_fine_tuning_resnet_availability(open_page, lang):
+    at = open_page(FINE_TUNING, lang)
+    from cnnlab.optim.finetune import resnet18_weights_path
+
+    if resnet18_weights_path().exists():
+        assert at.button(key="ft_resnet_start")
+    else:
+        assert any(str(resnet18_weights_path()) in info.value for info in at.info)
+
+
+def wait_for_search(at, timeout: float = 300.0) -> None:
+    """Rerun ``at`` until the session's hyper-parameter search has ended."""
+    deadline = time.monotonic() + timeout
+    while at.session_state["hp_job"].alive and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.session_state["hp_job"].alive, "the search did not finish"
+    at.run()
+
+
+def test_hparam_search_and_send_to_lab(open_page, lang):
+    at = open_page(HPARAM, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_hp.title", lang)
+    at.slider(key="hp_trials").set_value(3)
+    at.slider(key="hp_epochs").set_value(1)
+    at.select_slider(key="hp_subset").set_value(250)
+    at.checkbox(key="hp_pruning").uncheck().run()
+    at.button(key="hp_start").click().run()
+    wait_for_search(at)
+    assert not at.exception
+    states = dataframe_column(at, lang, "optim_hp.col.state")
+    assert states == [translate("optim_hp.state.complete", lang)] * 3
+    best = at.session_state["hp_job"].study.best_params
+    assert len(at.success) == 1
+    at.button(key="hp_send").click().run()
+    assert not at.exception
+    assert at.title[0].value == translate("lab.title", lang)
+    assert at.select_slider(key="lab_lr").value == best["lr"]
+    assert at.select_slider(key="lab_batch").value == best["batch_size"]
+    assert at.select_slider(key="lab_weight_decay").value == best["weight_decay"]
+    assert at.selectbox(key="lab_preset").value == best["width"]
