@@ -19,6 +19,7 @@ REGULARIZATION = "app_pages/regularization.py"
 INITIALIZATION = "app_pages/initialization.py"
 FINE_TUNING = "app_pages/fine_tuning.py"
 HPARAM = "app_pages/hparam_search.py"
+INPUT_NORM = "app_pages/input_normalization.py"
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -272,3 +273,36 @@ def test_hparam_search_and_send_to_lab(open_page, lang):
     assert at.select_slider(key="lab_batch").value == best["batch_size"]
     assert at.select_slider(key="lab_weight_decay").value == best["weight_decay"]
     assert at.selectbox(key="lab_preset").value == best["width"]
+
+
+def test_input_normalization_statistics(open_page, lang):
+    at = open_page(INPUT_NORM, lang)
+    assert not at.exception
+    assert at.title[0].value == translate("optim_norm.title", lang)
+    means = dataframe_column(at, lang, "optim_norm.col.mean")
+    assert means == [pytest.approx(0.1310, abs=1e-3)]
+    at.radio(key="norm_dataset").set_value("shapes").run()
+    assert len(dataframe_column(at, lang, "optim_norm.col.std")) == 3
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "instance"])
+def test_input_normalization_layers(open_page, lang, kind):
+    at = open_page(INPUT_NORM, lang)
+    at.radio(key="norm_kind").set_value(kind)
+    at.slider(key="norm_batch").set_value(3)
+    at.select_slider(key="norm_groups").set_value(4).run()
+    assert not at.exception
+    check = next(m for m in at.metric if m.label == translate("optim_norm.check", lang))
+    assert float(check.value) < 1e-4
+
+
+def test_input_normalization_runs(open_page, lang):
+    at = open_page(INPUT_NORM, lang)
+    at.select_slider(key="norm_subset").set_value(250)
+    at.slider(key="norm_epochs").set_value(1).run()
+    at.button(key="norm_start").click().run()
+    wait_for_experiment(at, "norm")
+    assert not at.exception
+    runs = dataframe_column(at, lang, "exp.col.run")
+    assert [r.split(" ", 1)[1] for r in runs] == [translate(f"optim_norm.scale.{s}", lang) for s in
+                                                  ("normalized", "unit", "bytes")]  # fmt: skip

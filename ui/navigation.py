@@ -62,6 +62,7 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/initialization.py", "init", ":material/casino:", "optim_init.nav_title"),
         PageSpec("app_pages/fine_tuning.py", "fine-tuning", ":material/model_training:", "optim_ft.nav_title"),
         PageSpec("app_pages/hparam_search.py", "hparam-search", ":material/manage_search:", "optim_hp.nav_title"),
+        PageSpec("app_pages/input_normalization.py", "input-normalization", ":material/balance:", "optim_norm.nav_title"),
     ],
     "nav.section.engineering": [],
 }
