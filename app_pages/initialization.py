@@ -6,7 +6,7 @@ from cnnlab.optim.initialization import INIT_ACTIVATIONS, SCHEMES, InitStudy, in
 from ui.experiments import experiment_panel, start_experiment
 from ui.lang import t
 from ui.layout import page_header, term
-from ui.optim_common import budget_caption, seed_input, start_button, summarize_runs
+from ui.optim_common import budget_caption, seed_input, start_button
 from ui.optim_init import statistics_view, symmetry_view
 
 page_header("optim_init.title")
@@ -49,9 +49,4 @@ elif start_button("init_start", "init"):
     st.rerun()
 
 
-def _done(records) -> None:
-    summarize_runs(records)
-    symmetry_view(records)
-
-
-experiment_panel("init", on_done=_done)
+experiment_panel("init", on_done=symmetry_view)

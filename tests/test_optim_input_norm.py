@@ -18,6 +18,7 @@ from cnnlab.optim.input_norm import (
     normalize_by_hand,
     pixel_samples,
     rescale_inputs,
+    standardize,
     torch_norm_layer,
     training_images,
 )
@@ -50,7 +51,7 @@ def test_channel_stats_matches_torch():
 def test_normalized_pixels_have_zero_mean_unit_std():
     images = training_images("mnist-5k")
     mean, std = channel_stats(images)
-    normalized = (images / 255.0 - mean) / std
+    normalized = standardize(images / 255.0, mean, std)
     assert normalized.mean() == pytest.approx(0.0, abs=1e-9)
     assert normalized.std(ddof=1) == pytest.approx(1.0, rel=1e-9)
 

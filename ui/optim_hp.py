@@ -57,43 +57,55 @@ def trials_table(snapshot: SearchSnapshot) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _history_figure(study: optuna.Study):
+    figure = optuna.visualization.plot_optimization_history(
+        study, target_name=t("optim_hp.col.accuracy")
+    )
+    figure.update_layout(title=t("optim_hp.history_title"), xaxis_title=t("optim_hp.col.trial"),
+                         yaxis_title=t("optim_hp.objective"))  # fmt: skip
+    for trace in figure.data:
+        best = "Best" in (trace.name or "")  # optuna names its running-best line "Best Value"
+        trace.name = t("optim_hp.history_best") if best else t("optim_hp.history_value")
+    return figure
+
+
+def _parallel_figure(study: optuna.Study, names: dict[str, str]):
+    figure = optuna.visualization.plot_parallel_coordinate(
+        study, target_name=t("optim_hp.objective")
+    )
+    # optuna 5 draws the axes as scatter traces and names them in the x-axis tick texts.
+    ticks = figure.layout.xaxis.ticktext
+    if ticks:
+        figure.update_xaxes(ticktext=[names.get(tick, tick) for tick in ticks])
+    figure.update_layout(title=t("optim_hp.parallel_title"))
+    return figure
+
+
+def _importance_figure(study: optuna.Study, names: dict[str, str]):
+    try:
+        figure = optuna.visualization.plot_param_importances(study)
+    except (RuntimeError, ValueError):
+        return None  # fewer than two finished trials, or no variation yet
+    if not figure.data:
+        return None
+    for trace in figure.data:
+        if trace.type == "bar":
+            trace.y = tuple(names.get(name, name) for name in trace.y)
+    figure.update_layout(title=t("optim_hp.importance_title"), xaxis_title=t("optim_hp.importance_x"),
+                         yaxis_title="")  # fmt: skip
+    return figure
+
+
 def _figures(job: HyperSearchJob, finished: int) -> list:
+    """Return the study's figures, rebuilt only when the number of finished trials changed."""
     cached = st.session_state.get(FIGURES_KEY)
     if cached is not None and cached[0] == finished:
         return cached[1]
+
     names = {name: t(f"optim_hp.param.{name}") for name in PARAMS}
-    figures = []
-    history = optuna.visualization.plot_optimization_history(
-        job.study, target_name=t("optim_hp.col.accuracy")
-    )
-    history.update_layout(title=t("optim_hp.history_title"), xaxis_title=t("optim_hp.col.trial"),
-                          yaxis_title=t("optim_hp.objective"))  # fmt: skip
-    for trace in history.data:
-        trace.name = (
-            t("optim_hp.history_best")
-            if "Best" in (trace.name or "")
-            else t("optim_hp.history_value")
-        )
-    figures.append(history)
-    parallel = optuna.visualization.plot_parallel_coordinate(
-        job.study, target_name=t("optim_hp.objective")
-    )
-    for trace in parallel.data:
-        if trace.type == "parcoords":  # optuna may add a scatter trace for the color bar
-            for dimension in trace.dimensions:
-                dimension.label = names.get(dimension.label, dimension.label)
-    parallel.update_layout(title=t("optim_hp.parallel_title"))
-    figures.append(parallel)
-    try:
-        importance = optuna.visualization.plot_param_importances(job.study)
-    except (RuntimeError, ValueError):
-        importance = None  # fewer than two finished trials, or no variation yet
-    if importance is not None and importance.data:
-        for trace in importance.data:
-            if trace.type == "bar":
-                trace.y = tuple(names.get(name, name) for name in trace.y)
-        importance.update_layout(title=t("optim_hp.importance_title"), xaxis_title=t("optim_hp.importance_x"),
-                                 yaxis_title="")  # fmt: skip
+    figures = [_history_figure(job.study), _parallel_figure(job.study, names)]
+    importance = _importance_figure(job.study, names)
+    if importance is not None:
         figures.append(importance)
     st.session_state[FIGURES_KEY] = (finished, figures)
     return figures

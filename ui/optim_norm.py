@@ -12,6 +12,7 @@ from cnnlab.optim.input_norm import (
     feature_batch,
     normalize_by_hand,
     pixel_samples,
+    standardize,
     torch_norm_layer,
     training_images,
 )
@@ -41,11 +42,10 @@ def data_statistics(name: str) -> None:
         t("optim_norm.col.std255"): np.round(255 * std, 1),
     })  # fmt: skip
     st.dataframe(frame, hide_index=True, width="stretch")
+
+    normalized = standardize(samples, mean, std)
     before = {t(f"optim_norm.channel.{c}"): samples[:, i] for i, c in enumerate(names)}
-    after = {
-        t(f"optim_norm.channel.{c}"): (samples[:, i] - mean[i]) / std[i]
-        for i, c in enumerate(names)
-    }
+    after = {t(f"optim_norm.channel.{c}"): normalized[:, i] for i, c in enumerate(names)}
     left, right = st.columns(2)
     labels = {
         "x": t("optim_norm.hist_x_raw"),

@@ -58,6 +58,11 @@ def pixel_samples(images: np.ndarray, count: int = 20_000, seed: int = 0) -> np.
     return flat[index].astype(np.float64) / 255.0
 
 
+def standardize(values: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Return (values − mean) / std per channel; ``values`` (..., C) on the [0, 1] scale."""
+    return (values - mean) / std
+
+
 # --- training on raw vs normalized inputs --------------------------------------------------
 
 INPUT_SCALES = ("normalized", "unit", "bytes")  # (x − μ)/σ, x in [0, 1], x in [0, 255]

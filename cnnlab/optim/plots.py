@@ -156,22 +156,24 @@ def norm_axes_figure(groups: np.ndarray, labels: dict[str, str]) -> go.Figure:
     n, c = groups.shape
     fig = go.Figure(go.Heatmap(
         z=groups, x=[f"c{j}" for j in range(c)], y=[f"n{i}" for i in range(n)],
-        colorscale="Turbo", showscale=False, text=groups, texttemplate="%{text}",
+        colorscale=SEQUENTIAL_SCALE, showscale=False, text=groups, texttemplate="%{text}",
         hovertemplate=labels["hover"] + "<extra></extra>", xgap=2, ygap=2,
     ))  # fmt: skip
     fig.update_yaxes(autorange="reversed", title_text=labels["y"])
-    fig.update_xaxes(title_text=labels["x"], side="top")
+    fig.update_xaxes(title_text=labels["x"])
     fig.update_layout(
-        title=labels["title"], height=90 + 34 * n, margin=dict(l=10, r=10, t=80, b=10)
+        title=labels["title"], height=130 + 34 * n, margin=dict(l=10, r=10, t=50, b=10)
     )
     return fig
 
 
 def signed_heatmap(values: np.ndarray, title: str) -> go.Figure:
-    """A zero-centred diverging heatmap of a 2-D array (e.g. filter weights)."""
-    limit = float(np.abs(values).max()) or 1.0
+    """A zero-centred diverging heatmap of a 2-D array of filters side by side (NaN gaps)."""
+    limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    limit = limit or 1.0  # all zeros: any symmetric range shows them as the centre color
     fig = go.Figure(go.Heatmap(z=values, colorscale=DIVERGING_SCALE, zmin=-limit, zmax=limit))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
     return _finish(fig, title, 300)
 
 
