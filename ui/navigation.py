@@ -84,7 +84,7 @@ def build_navigation() -> st.navigation:
             )
             for spec in specs
         ]
-    return st.navigation(sections)
+    return st.navigation(sections, expanded=True)
 
 
 def all_pages() -> list[PageSpec]:
