@@ -9,7 +9,9 @@ from ui.lang import current_language, t
 st.title(t("glossary.title"))
 st.markdown(t("glossary.intro"))
 
-term_ids = [key.removeprefix("glossary.term.") for key in load_catalog() if key.startswith("glossary.term.")]
+term_ids = [
+    key.removeprefix("glossary.term.") for key in load_catalog() if key.startswith("glossary.term.")
+]
 lang = current_language()
 table = pd.DataFrame(
     {

@@ -45,14 +45,18 @@ else:
                              format_func=lambda s: t(f"inside.invert_{s}"))  # fmt: skip
     invert = {"auto": None, "yes": True, "no": False}[invert_choice]
     try:
-        image = draw_pad("inside_pad", t("inside.clear")) if source == "draw" else image_input("inside")
+        image = (
+            draw_pad("inside_pad", t("inside.clear")) if source == "draw" else image_input("inside")
+        )
     except LocalizedError as err:
         show_error(err)
         image = None
     if image is None:
         st.info(t("inside.draw_hint") if source == "draw" else t("inside.photo_hint"))
         st.stop()
-    prepared = prepare_image(image.rgb, data.in_channels, data.image_size, data.mean, data.std, invert)
+    prepared = prepare_image(
+        image.rgb, data.in_channels, data.image_size, data.mean, data.std, invert
+    )
     x, display = prepared.tensor, prepared.display
     steps = [t(step.key, **step.params) for step in prepared.steps]
 
@@ -65,7 +69,11 @@ with left:
     st.image(upscale(display, max(1, 168 // display.shape[0])), clamp=True)
     st.markdown("\n".join(f"- {step}" for step in steps))
 with right:
-    verdict = t("inside.prediction", cls=record.classes[predicted], p=f"{100 * probabilities[predicted]:.1f}")
+    verdict = t(
+        "inside.prediction",
+        cls=record.classes[predicted],
+        p=f"{100 * probabilities[predicted]:.1f}",
+    )
     if truth is not None:
         verdict += " " + t("inside.truth", cls=truth)
     st.markdown(f"### {verdict}")
@@ -78,9 +86,13 @@ with right:
 st.subheader(t("inside.feature_maps_title"))
 c1, c2 = st.columns(2)
 max_maps = c1.slider(t("inside.max_maps"), 4, 64, 16, step=4, key="inside_max_maps")
-per_map = c2.toggle(t("inside.per_map"), value=True, key="inside_per_map", help=t("inside.per_map_help"))
+per_map = c2.toggle(
+    t("inside.per_map"), value=True, key="inside_per_map", help=t("inside.per_map_help")
+)
 for number, (name, layer_maps) in enumerate(maps.items(), start=1):
-    feature_map_grid(t("inside.layer_name", number=number, module=name), layer_maps, max_maps, per_map)
+    feature_map_grid(
+        t("inside.layer_name", number=number, module=name), layer_maps, max_maps, per_map
+    )
 
 # 4. The first layer's filters: what the network looks for in raw pixels.
 st.subheader(t("inside.filters_title"))

@@ -34,7 +34,9 @@ with main_column:
                  icon=":material/play_arrow:", disabled=not valid, width="stretch"):  # fmt: skip
         start_job(config, label)
         st.rerun()
-    st.caption(t("lab.server_load", running=slots.running, capacity=slots.capacity, waiting=slots.waiting))
+    st.caption(
+        t("lab.server_load", running=slots.running, capacity=slots.capacity, waiting=slots.waiting)
+    )
 
     # 3. Live: progress and curves, polled twice a second while a job is alive.
     live_panel()

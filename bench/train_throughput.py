@@ -94,7 +94,11 @@ def trainer_samples_per_s(epochs: int) -> tuple[float, float]:
     epoch_metrics = []
     config = TrainConfig(epochs=epochs, batch_size=BATCH, device="cpu")
     started = time.perf_counter()
-    train(config, data, callback=lambda m: epoch_metrics.append(m) if isinstance(m, EpochMetrics) else None)
+    train(
+        config,
+        data,
+        callback=lambda m: epoch_metrics.append(m) if isinstance(m, EpochMetrics) else None,
+    )
     total = time.perf_counter() - started
     # Wall time includes evaluation after each epoch; count only training time for samples/s.
     train_time = epoch_metrics[-1].seconds
@@ -104,8 +108,12 @@ def trainer_samples_per_s(epochs: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2, help="epochs for trainer and tutorial (default: 2)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="epochs for trainer and tutorial (default: 2)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -42,21 +42,60 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from a preset recipe: '99' is BatchNorm + shift augmentation + one-cycle, "
         "about 99 %% test accuracy on mnist-5k; options given explicitly override it "
         "(default: none)")  # fmt: skip
-    add("--model", choices=PRESETS, default=None, help="model preset (default: small, or the recipe's)")
-    add("--epochs", type=int, default=None, help="number of passes over the training split (default: 3)")
+    add(
+        "--model",
+        choices=PRESETS,
+        default=None,
+        help="model preset (default: small, or the recipe's)",
+    )
+    add(
+        "--epochs",
+        type=int,
+        default=None,
+        help="number of passes over the training split (default: 3)",
+    )
     add("--batch-size", type=int, default=None, help="samples per optimizer step (default: 64)")
     add("--optimizer", choices=OPTIMIZERS, default=None, help="optimizer (default: adam)")
     add("--lr", type=float, default=None, help="(peak) learning rate (default: 0.002)")
     add("--weight-decay", type=float, default=None, help="L2 weight decay (default: 0)")
-    add("--schedule", choices=SCHEDULES, default=None, help="learning-rate schedule, stepped per batch (default: constant)")
+    add(
+        "--schedule",
+        choices=SCHEDULES,
+        default=None,
+        help="learning-rate schedule, stepped per batch (default: constant)",
+    )
     add("--shift", type=int, default=None, help="random shift augmentation in pixels (default: 0)")
-    add("--label-smoothing", type=float, default=None, help="label smoothing of the cross-entropy (default: 0)")
-    add("--seed", type=int, default=0, help="seed for the split, the initial weights and the batch order (default: 0)")
-    add("--device", choices=DEVICE_CHOICES, default="auto", help="auto picks CUDA, then Apple MPS, then CPU (default: auto)")
+    add(
+        "--label-smoothing",
+        type=float,
+        default=None,
+        help="label smoothing of the cross-entropy (default: 0)",
+    )
+    add(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed for the split, the initial weights and the batch order (default: 0)",
+    )
+    add(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default="auto",
+        help="auto picks CUDA, then Apple MPS, then CPU (default: auto)",
+    )
     add("--amp", action="store_true", help="mixed precision (CUDA only; ignored elsewhere)")
-    add("--max-steps", type=int, default=None, help="stop after this many optimizer steps (default: no limit)")
+    add(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after this many optimizer steps (default: no limit)",
+    )
     add("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    add("--save", default=None, help="write the trained model's state_dict to this file (default: not saved)")
+    add(
+        "--save",
+        default=None,
+        help="write the trained model's state_dict to this file (default: not saved)",
+    )
     return parser
 
 

@@ -88,6 +88,4 @@ def normalize_language(tag: str | None) -> str | None:
 
 def pick_language(query_value: str | None, browser_locale: str | None) -> str:
     """Choose the language: the URL's ``?lang=`` wins, then the browser's locale."""
-    return (
-        normalize_language(query_value) or normalize_language(browser_locale) or DEFAULT_LANGUAGE
-    )
+    return normalize_language(query_value) or normalize_language(browser_locale) or DEFAULT_LANGUAGE

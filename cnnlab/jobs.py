@@ -256,15 +256,23 @@ class TrainingJob:
             if state == "running" and self.control.paused:
                 state = "paused"
             runs = [
-                RunMetrics(r.label, r.status, list(r.steps), list(r.epochs), r.total_steps,
-                           r.last_finite_loss)  # fmt: skip
+                RunMetrics(
+                    r.label,
+                    r.status,
+                    list(r.steps),
+                    list(r.epochs),
+                    r.total_steps,
+                    r.last_finite_loss,
+                )  # fmt: skip
                 for r in self._runs
             ]
             ticket = self._ticket
             return JobSnapshot(
                 state=state,
                 queue_position=(
-                    self._slots.position(ticket) if state == "queued" and ticket is not None else None
+                    self._slots.position(ticket)
+                    if state == "queued" and ticket is not None
+                    else None
                 ),
                 runs=runs,
                 current=self._current,

@@ -63,7 +63,9 @@ class CNNConfig:
         return cls(**values)
 
 
-def preset(name: str, in_channels: int = 1, image_size: int = 28, num_classes: int = 10) -> CNNConfig:
+def preset(
+    name: str, in_channels: int = 1, image_size: int = 28, num_classes: int = 10
+) -> CNNConfig:
     """Return a named model config: ``tiny``, ``small``, ``medium`` or ``bn-recipe``.
 
     ``bn-recipe`` is the 99 %-on-MNIST-5k recipe's model (with BatchNorm); the others are
@@ -109,7 +111,9 @@ def validate_config(config: CNNConfig) -> list[int]:
     size = config.image_size
     for number, block in enumerate(config.blocks, start=1):
         if block.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {block.activation!r}; use one of {list(ACTIVATIONS)}")
+            raise ValueError(
+                f"unknown activation {block.activation!r}; use one of {list(ACTIVATIONS)}"
+            )
         if block.pool not in POOLS:
             raise ValueError(f"unknown pool {block.pool!r}; use one of {POOLS}")
         if block.out_channels < 1 or block.kernel_size < 1 or block.stride < 1 or block.padding < 0:
@@ -138,8 +142,14 @@ class ConvBlock(nn.Sequential):
     def __init__(self, in_channels: int, cfg: ConvBlockConfig) -> None:
         layers: dict[str, nn.Module] = {
             # BatchNorm has its own shift, so the conv's bias would be redundant.
-            "conv": nn.Conv2d(in_channels, cfg.out_channels, cfg.kernel_size, cfg.stride,
-                              cfg.padding, bias=not cfg.batch_norm),  # fmt: skip
+            "conv": nn.Conv2d(
+                in_channels,
+                cfg.out_channels,
+                cfg.kernel_size,
+                cfg.stride,
+                cfg.padding,
+                bias=not cfg.batch_norm,
+            ),  # fmt: skip
         }
         if cfg.batch_norm:
             layers["bn"] = nn.BatchNorm2d(cfg.out_channels)

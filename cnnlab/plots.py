@@ -71,7 +71,9 @@ def lr_figure(x: list[float], rates: list[float], labels: dict[str, str]) -> go.
     return fig
 
 
-def confusion_figure(matrix: np.ndarray, classes: tuple[str, ...], labels: dict[str, str]) -> go.Figure:
+def confusion_figure(
+    matrix: np.ndarray, classes: tuple[str, ...], labels: dict[str, str]
+) -> go.Figure:
     """Confusion matrix heatmap: rows true class, columns predicted class, counts as text.
 
     The color follows the square root of the count, so the few mistakes off the diagonal

@@ -52,7 +52,9 @@ class RunRecord:
         np.add.at(matrix, (self.test_labels, self.test_predictions), 1)
         return matrix
 
-    def misclassified(self, true_class: int | None = None, predicted: int | None = None) -> np.ndarray:
+    def misclassified(
+        self, true_class: int | None = None, predicted: int | None = None
+    ) -> np.ndarray:
         """Return test indices predicted wrongly, optionally for one confusion-matrix cell."""
         if self.test_predictions is None or self.test_labels is None:
             return np.zeros(0, dtype=np.int64)

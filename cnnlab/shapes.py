@@ -74,8 +74,7 @@ def draw_shape(
         corners = [(radius, radius), (-radius, radius), (-radius, -radius), (radius, -radius)]
     elif shape == "triangle":
         corners = [
-            (radius * np.cos(a), radius * np.sin(a))
-            for a in (-np.pi / 2, np.pi / 6, 5 * np.pi / 6)
+            (radius * np.cos(a), radius * np.sin(a)) for a in (-np.pi / 2, np.pi / 6, 5 * np.pi / 6)
         ]
     else:  # cross: two bars
         arm = max(1, radius // 3)

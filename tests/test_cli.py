@@ -12,7 +12,9 @@ REQUIRED = {"epoch", "train_loss", "test_loss", "test_acc", "samples_per_s", "se
 
 def test_train_prints_one_json_object_per_epoch(capsys, tmp_path):
     out = tmp_path / "model.pt"
-    code = main(["train", "--epochs", "2", "--max-steps", "70", "--device", "cpu", "--save", str(out)])
+    code = main(
+        ["train", "--epochs", "2", "--max-steps", "70", "--device", "cpu", "--save", str(out)]
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert len(lines) == 2
@@ -39,7 +41,10 @@ def test_bad_option_value_exits_with_message(caplog):
 
 def test_help_lists_every_option_with_default():
     help_text = subprocess.run(
-        [sys.executable, "-m", "cnnlab", "train", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "cnnlab", "train", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for option in ("--dataset", "--epochs", "--device", "--seed", "--lr", "--recipe", "--amp"):
         assert option in help_text

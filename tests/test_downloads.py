@@ -34,7 +34,9 @@ def fake_mnist(root, folder: str, n_train=40, n_test=20, seed=0):
     return raw
 
 
-@pytest.mark.parametrize(("name", "folder"), [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])
+@pytest.mark.parametrize(
+    ("name", "folder"), [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")]
+)
 def test_mnist_formats_load(tmp_path, name, folder):
     fake_mnist(tmp_path, folder)
     data = load_torchvision(name, root=tmp_path, download=False)
@@ -72,7 +74,9 @@ def test_cifar10_format_loads(tmp_path, monkeypatch):
     # torchvision checks each file's MD5; point it at the files written here.
     monkeypatch.setattr(tvd.CIFAR10, "train_list", [[f"data_batch_{i}", None] for i in range(1, 6)])
     monkeypatch.setattr(tvd.CIFAR10, "test_list", [["test_batch", None]])
-    monkeypatch.setattr(tvd.CIFAR10, "meta", {"filename": "batches.meta", "key": "label_names", "md5": None})
+    monkeypatch.setattr(
+        tvd.CIFAR10, "meta", {"filename": "batches.meta", "key": "label_names", "md5": None}
+    )
 
     data = load_torchvision("cifar10", root=tmp_path, download=False)
     assert data.x_train.shape == (50, 3, 32, 32)

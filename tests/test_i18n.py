@@ -14,7 +14,9 @@ from cnnlab.i18n import (
 
 ROOT = Path(__file__).resolve().parent.parent
 # Literal keys passed to t("..."), term("...") and LocalizedError("...") in the code.
-KEY_CALL = re.compile(r"""\b(?:t|LocalizedError|translate)\(\s*f?["']([a-z0-9_.\-]+)(["'{]\s*\+?)""")
+KEY_CALL = re.compile(
+    r"""\b(?:t|LocalizedError|translate)\(\s*f?["']([a-z0-9_.\-]+)(["'{]\s*\+?)"""
+)
 TERM_CALL = re.compile(r"""\bterm\(\s*["']([a-z0-9_]+)["']""")
 
 
@@ -84,7 +86,15 @@ def test_catalog_rejects_foreign_prefix(tmp_path):
 
 @pytest.mark.parametrize(
     ("tag", "expected"),
-    [("zh-CN", "zh"), ("zh_TW", "zh"), ("en-US", "en"), ("EN", "en"), ("fr-FR", None), (None, None), ("", None)],
+    [
+        ("zh-CN", "zh"),
+        ("zh_TW", "zh"),
+        ("en-US", "en"),
+        ("EN", "en"),
+        ("fr-FR", None),
+        (None, None),
+        ("", None),
+    ],
 )
 def test_normalize_language(tag, expected):
     assert normalize_language(tag) == expected

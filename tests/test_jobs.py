@@ -156,7 +156,10 @@ def test_trials_run_in_order(mnist):
     job.join(timeout=60)
     snapshot = job.snapshot()
     assert snapshot.state == "finished"
-    assert [(r.label, r.status, len(r.steps)) for r in snapshot.runs] == [("a", "finished", 5), ("b", "finished", 4)]
+    assert [(r.label, r.status, len(r.steps)) for r in snapshot.runs] == [
+        ("a", "finished", 5),
+        ("b", "finished", 4),
+    ]
     assert all(result is not None for result in job.results)
 
 

@@ -54,7 +54,9 @@ def test_conv_output_size_matches_pytorch(size, kernel, stride, padding, dilatio
 
 
 def test_block_sizes_follow_the_formula():
-    config = CNNConfig(blocks=[ConvBlockConfig(4, kernel_size=5, padding=0), ConvBlockConfig(4, stride=2)])
+    config = CNNConfig(
+        blocks=[ConvBlockConfig(4, kernel_size=5, padding=0), ConvBlockConfig(4, stride=2)]
+    )
     sizes = validate_config(config)
     features = SmallCNN(config).forward_features(torch.zeros(1, 1, 28, 28))
     assert sizes == [12, 3]
@@ -72,7 +74,9 @@ def test_too_small_input_names_block_and_sizes():
 
 
 def test_kernel_larger_than_input_is_rejected():
-    config = CNNConfig(image_size=4, blocks=[ConvBlockConfig(8, kernel_size=7, padding=0, pool="none")])
+    config = CNNConfig(
+        image_size=4, blocks=[ConvBlockConfig(8, kernel_size=7, padding=0, pool="none")]
+    )
     with pytest.raises(LocalizedError) as info:
         validate_config(config)
     assert info.value.key == "models.error.conv_too_small"

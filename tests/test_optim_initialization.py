@@ -53,7 +53,9 @@ def test_scheme_std_matches_formula(scheme, activation, expected_std):
     model = fresh(scheme, depth=4, width=64, activation=activation)
     conv = model.features[2]  # 64 -> 64 channels, 3×3: fan_in = fan_out = 576
     fan_in = fan_out = 64 * 9
-    assert conv.weight.detach().std().item() == pytest.approx(expected_std(fan_in, fan_out), rel=0.05)
+    assert conv.weight.detach().std().item() == pytest.approx(
+        expected_std(fan_in, fan_out), rel=0.05
+    )
     assert conv.bias.detach().abs().max().item() == 0.0
 
 
@@ -62,7 +64,9 @@ def test_kaiming_matches_torch_init():
     torch.manual_seed(0)
     reference = torch.empty(16, 16, 3, 3)
     nn.init.kaiming_normal_(reference, mode="fan_in", nonlinearity="relu")
-    assert model.features[2].weight.detach().std().item() == pytest.approx(reference.std().item(), rel=0.1)
+    assert model.features[2].weight.detach().std().item() == pytest.approx(
+        reference.std().item(), rel=0.1
+    )
 
 
 def test_unknown_scheme_rejected():

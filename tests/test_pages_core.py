@@ -108,7 +108,9 @@ def test_lab_pause_resume_stop(open_page):
     at.button(key="lab_start").click().run()
     assert run_until(at, lambda a: len(a.session_state["lab_job"].snapshot().steps) > 2, timeout=60)
     at.button(key="lab_pause").click().run()
-    assert run_until(at, lambda a: a.session_state["lab_job"].snapshot().state == "paused", timeout=10)
+    assert run_until(
+        at, lambda a: a.session_state["lab_job"].snapshot().state == "paused", timeout=10
+    )
     at.button(key="lab_resume").click().run()
     assert at.session_state["lab_job"].snapshot().state == "running"
     at.button(key="lab_stop").click().run()
@@ -132,5 +134,9 @@ def test_inside_page_shows_prediction(open_page, lang):
     at.number_input(key="inside_index").set_value(5).run()
     assert not at.exception
     at.segmented_control(key="inside_input").set_value("photo").run()
-    steps = [m.value for m in at.markdown if translate("inside.step.normalize", lang, mean="", std="")[:6] in m.value]
+    steps = [
+        m.value
+        for m in at.markdown
+        if translate("inside.step.normalize", lang, mean="", std="")[:6] in m.value
+    ]
     assert steps

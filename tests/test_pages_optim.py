@@ -110,7 +110,7 @@ def test_batchnorm_train_vs_eval(open_page, lang):
     assert not at.exception
     gap = next(m for m in at.metric if m.label == translate("optim_bn.mode_gap", lang))
     assert float(gap.value) > 0
-    assert any("γ" == v for v in at.dataframe[0].value.iloc[:, 0])
+    assert any(v == "γ" for v in at.dataframe[0].value.iloc[:, 0])
 
 
 def test_batchnorm_folding(open_page, lang):

@@ -50,7 +50,9 @@ def test_misclassified_filters_by_cell(trained):
     wrong = trained.misclassified()
     assert len(wrong) == 1000 - np.trace(trained.confusion_matrix())
     matrix = trained.confusion_matrix()
-    true_class, predicted = np.unravel_index(np.argmax(matrix - np.diag(np.diag(matrix))), matrix.shape)
+    true_class, predicted = np.unravel_index(
+        np.argmax(matrix - np.diag(np.diag(matrix))), matrix.shape
+    )
     cell = trained.misclassified(int(true_class), int(predicted))
     assert len(cell) == matrix[true_class, predicted]
     assert set(cell) <= set(wrong)
@@ -75,7 +77,9 @@ def test_history_keeps_last_five(trained):
     history = RunHistory()
     for _ in range(7):
         run_id = history.next_id()
-        history.add(make_record(run_id, f"#{run_id}", trained.config, "stopped", [], [], None, None))
+        history.add(
+            make_record(run_id, f"#{run_id}", trained.config, "stopped", [], [], None, None)
+        )
     assert [r.run_id for r in history] == [3, 4, 5, 6, 7]
     assert history.latest.run_id == 7
     assert history.latest_model() is None

@@ -132,7 +132,9 @@ def test_evaluate_matches_manual_accuracy(mnist):
     logits = model(mnist.x_test)
     assert accuracy == pytest.approx((logits.argmax(1) == mnist.y_test).float().mean().item())
     assert torch.equal(predicted, logits.argmax(1))
-    assert loss == pytest.approx(torch.nn.functional.cross_entropy(logits, mnist.y_test).item(), rel=1e-5)
+    assert loss == pytest.approx(
+        torch.nn.functional.cross_entropy(logits, mnist.y_test).item(), rel=1e-5
+    )
 
 
 def test_invalid_settings_are_rejected(mnist):

@@ -28,7 +28,9 @@ def _records_key(key: str) -> str:
     return f"{key}_experiment_records"
 
 
-def start_experiment(key: str, trials: list[Trial], dataset: str = "mnist-5k", seed: int = 0) -> None:
+def start_experiment(
+    key: str, trials: list[Trial], dataset: str = "mnist-5k", seed: int = 0
+) -> None:
     """Start ``trials`` one after another in the background, replacing ``key``'s last job."""
     old = st.session_state.get(_job_key(key))
     if old is not None:
@@ -85,7 +87,9 @@ def draw_comparison(runs, key: str) -> None:
     loss, acc = _series(runs)
     left, right = st.columns(2)
     left.plotly_chart(loss_figure(loss, loss_labels()), width="stretch", key=f"{key}_cmp_loss")
-    right.plotly_chart(accuracy_figure(acc, accuracy_labels()), width="stretch", key=f"{key}_cmp_acc")
+    right.plotly_chart(
+        accuracy_figure(acc, accuracy_labels()), width="stretch", key=f"{key}_cmp_acc"
+    )
 
 
 def comparison_table(records: list[RunRecord]) -> pd.DataFrame:
@@ -107,7 +111,9 @@ def comparison_table(records: list[RunRecord]) -> pd.DataFrame:
 
 def _progress(snapshot: JobSnapshot) -> None:
     if snapshot.state == "queued":
-        st.info(t("lab.queued", position=snapshot.queue_position or 1), icon=":material/hourglass_top:")
+        st.info(
+            t("lab.queued", position=snapshot.queue_position or 1), icon=":material/hourglass_top:"
+        )
         return
     run = snapshot.runs[snapshot.current]
     done = run.steps[-1].step if run.steps else 0

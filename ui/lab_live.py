@@ -44,7 +44,9 @@ def draw_curves(snapshot_steps, snapshot_epochs, name: str, key_prefix: str) -> 
 
 def _progress(snapshot: JobSnapshot, epochs_planned: int) -> None:
     if snapshot.state == "queued":
-        st.info(t("lab.queued", position=snapshot.queue_position or 1), icon=":material/hourglass_top:")
+        st.info(
+            t("lab.queued", position=snapshot.queue_position or 1), icon=":material/hourglass_top:"
+        )
         return
     total = max(1, snapshot.total_steps)
     done = snapshot.steps[-1].step if snapshot.steps else 0
@@ -67,11 +69,15 @@ def _controls(snapshot: JobSnapshot) -> None:
     job = current_job()
     c1, c2, _ = st.columns([1, 1, 3])
     if snapshot.state == "paused":
-        c1.button(t("lab.resume"), key="lab_resume", on_click=job.resume, icon=":material/play_arrow:")
+        c1.button(
+            t("lab.resume"), key="lab_resume", on_click=job.resume, icon=":material/play_arrow:"
+        )
     else:
         c1.button(t("lab.pause"), key="lab_pause", on_click=job.pause, icon=":material/pause:",
                   disabled=snapshot.state != "running")  # fmt: skip
-    c2.button(t("lab.stop"), key="lab_stop", on_click=job.stop, icon=":material/stop:", type="primary")
+    c2.button(
+        t("lab.stop"), key="lab_stop", on_click=job.stop, icon=":material/stop:", type="primary"
+    )
 
 
 def live_panel() -> None:

@@ -32,7 +32,9 @@ def outcome(record: RunRecord) -> None:
                  icon=":material/warning:")  # fmt: skip
     else:
         reason = t(record.error.key, **record.error.params) if record.error else "—"
-        st.error(t("lab.outcome.failed", label=record.label, reason=reason), icon=":material/error:")
+        st.error(
+            t("lab.outcome.failed", label=record.label, reason=reason), icon=":material/error:"
+        )
 
 
 def _select_cell() -> None:
@@ -70,7 +72,9 @@ def confusion_and_mistakes(record: RunRecord) -> None:
         return
     data = cached_dataset(record.config.dataset, record.config.seed)
     shown = indices[:MAX_MISTAKES]
-    images = data.denormalize(data.x_test[shown]).permute(0, 2, 3, 1).numpy()  # (N,C,H,W)->(N,H,W,C)
+    images = (
+        data.denormalize(data.x_test[shown]).permute(0, 2, 3, 1).numpy()
+    )  # (N,C,H,W)->(N,H,W,C)
     if images.shape[-1] == 1:
         images = images[..., 0]
     captions = [
@@ -129,7 +133,9 @@ def _config_row(r: RunRecord) -> dict:
 
 def _downloads(runs: list[RunRecord]) -> None:
     labels = [r.label for r in runs]
-    label = st.selectbox(t("lab.download_run"), labels, index=len(labels) - 1, key="lab_download_run")
+    label = st.selectbox(
+        t("lab.download_run"), labels, index=len(labels) - 1, key="lab_download_run"
+    )
     record = runs[labels.index(label)]
     stem = f"cnnlab-run{record.run_id}"
     c1, c2, c3 = st.columns(3)

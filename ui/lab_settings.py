@@ -63,7 +63,9 @@ def _init_defaults() -> None:
 
 
 def _save_settings() -> None:
-    st.session_state[SAVED_KEY] = {key: st.session_state[key] for key in DEFAULTS if key in st.session_state}
+    st.session_state[SAVED_KEY] = {
+        key: st.session_state[key] for key in DEFAULTS if key in st.session_state
+    }
 
 
 def apply_recipe() -> None:
@@ -134,13 +136,20 @@ def settings_panel() -> TrainConfig:
                                format_func=lambda name: t(f"lab.preset_name.{name}"))  # fmt: skip
     blocks = _blocks_editor(preset_name)
     st.caption(t("lab.blocks_help"))
-    hidden = st.number_input(t("lab.hidden"), 0, 1024, step=32, key="lab_hidden", help=t("lab.hidden_help"))
+    hidden = st.number_input(
+        t("lab.hidden"), 0, 1024, step=32, key="lab_hidden", help=t("lab.hidden_help")
+    )
 
     st.markdown(f"**{t('lab.training')}**")
     c1, c2 = st.columns(2)
     optimizer = c1.selectbox(term("optimizer", capital=True), OPTIMIZERS, key="lab_optimizer",
                              format_func=lambda name: t(f"lab.optimizer_name.{name}"))  # fmt: skip
-    lr = c2.select_slider(term("learning_rate", capital=True), LEARNING_RATES, key="lab_lr", format_func=lambda v: f"{v:g}")
+    lr = c2.select_slider(
+        term("learning_rate", capital=True),
+        LEARNING_RATES,
+        key="lab_lr",
+        format_func=lambda v: f"{v:g}",
+    )
     batch = c1.select_slider(term("batch_size", capital=True), BATCH_SIZES, key="lab_batch")
     epochs = c2.number_input(t("lab.epochs"), 1, 50, key="lab_epochs")
     schedule = c1.selectbox(term("learning_rate_schedule", capital=True), SCHEDULES, key="lab_schedule",
@@ -152,7 +161,9 @@ def settings_panel() -> TrainConfig:
     seed = c1.number_input(t("lab.seed"), 0, 10_000, key="lab_seed")
     amp = False
     if supports_amp(pick_device("auto")):
-        amp = c2.checkbox(term("mixed_precision", capital=True), key="lab_amp", help=t("lab.amp_help"))
+        amp = c2.checkbox(
+            term("mixed_precision", capital=True), key="lab_amp", help=t("lab.amp_help")
+        )
 
     _save_settings()
     model = CNNConfig(blocks=blocks, hidden_units=int(hidden))
@@ -170,7 +181,12 @@ def _summarize(model_json: str) -> tuple[int, int, list[dict]]:
     model = build_model(config)
     shape = (1, config.in_channels, config.image_size, config.image_size)
     rows = [
-        {"name": r.name, "kind": r.kind, "shape": " × ".join(map(str, r.output_shape)), "params": r.parameters}
+        {
+            "name": r.name,
+            "kind": r.kind,
+            "shape": " × ".join(map(str, r.output_shape)),
+            "params": r.parameters,
+        }
         for r in layer_table(model, shape)
     ]
     return count_parameters(model), count_flops(model, shape), rows

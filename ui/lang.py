@@ -32,9 +32,7 @@ def current_language() -> str:
     if get_script_run_ctx(suppress_warning=True) is None:
         return _LastRun.language
     if _STATE_KEY not in st.session_state:
-        st.session_state[_STATE_KEY] = pick_language(
-            st.query_params.get("lang"), st.context.locale
-        )
+        st.session_state[_STATE_KEY] = pick_language(st.query_params.get("lang"), st.context.locale)
     _LastRun.language = st.session_state[_STATE_KEY]
     return _LastRun.language
 

@@ -28,26 +28,67 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/glossary.py", "glossary", ":material/translate:", "nav.glossary"),
     ],
     "nav.section.image": [
-        PageSpec("app_pages/color_spaces.py", "color-spaces", ":material/palette:", "color.nav_title"),
+        PageSpec(
+            "app_pages/color_spaces.py", "color-spaces", ":material/palette:", "color.nav_title"
+        ),
     ],
     "nav.section.nn": [
-        PageSpec("app_pages/nn_activations.py", "activations", ":material/show_chart:", "nn.nav.activations"),
+        PageSpec(
+            "app_pages/nn_activations.py",
+            "activations",
+            ":material/show_chart:",
+            "nn.nav.activations",
+        ),
         PageSpec("app_pages/nn_loss.py", "loss", ":material/functions:", "nn.nav.loss"),
-        PageSpec("app_pages/nn_backprop.py", "backprop", ":material/account_tree:", "nn.nav.backprop"),
-        PageSpec("app_pages/nn_playground.py", "playground", ":material/scatter_plot:", "nn.nav.playground"),
-        PageSpec("app_pages/nn_gradient_flow.py", "gradient-flow", ":material/stacked_line_chart:", "nn.nav.gradient_flow"),
+        PageSpec(
+            "app_pages/nn_backprop.py", "backprop", ":material/account_tree:", "nn.nav.backprop"
+        ),
+        PageSpec(
+            "app_pages/nn_playground.py",
+            "playground",
+            ":material/scatter_plot:",
+            "nn.nav.playground",
+        ),
+        PageSpec(
+            "app_pages/nn_gradient_flow.py",
+            "gradient-flow",
+            ":material/stacked_line_chart:",
+            "nn.nav.gradient_flow",
+        ),
     ],
     "nav.section.conv": [
         PageSpec("app_pages/convolution.py", "convolution", ":material/blur_on:", "conv.nav_title"),
         PageSpec("app_pages/pooling.py", "pooling", ":material/grid_view:", "conv.pool.nav_title"),
-        PageSpec("app_pages/receptive_field.py", "receptive-field", ":material/center_focus_strong:", "conv.rf.nav_title"),
-        PageSpec("app_pages/pretrained.py", "pretrained", ":material/image_search:", "pretrained.nav_title"),
+        PageSpec(
+            "app_pages/receptive_field.py",
+            "receptive-field",
+            ":material/center_focus_strong:",
+            "conv.rf.nav_title",
+        ),
+        PageSpec(
+            "app_pages/pretrained.py",
+            "pretrained",
+            ":material/image_search:",
+            "pretrained.nav_title",
+        ),
     ],
     "nav.section.arch": [
-        PageSpec("app_pages/skip_connections.py", "skip-connections", ":material/alt_route:", "arch.skip.nav_title"),
+        PageSpec(
+            "app_pages/skip_connections.py",
+            "skip-connections",
+            ":material/alt_route:",
+            "arch.skip.nav_title",
+        ),
         PageSpec("app_pages/blocks.py", "blocks", ":material/view_in_ar:", "arch.blocks.nav_title"),
-        PageSpec("app_pages/lightweight.py", "lightweight", ":material/speed:", "arch.light.nav_title"),
-        PageSpec("app_pages/reference_models.py", "reference-models", ":material/table_chart:", "arch.ref.nav_title"),
+        PageSpec(
+            "app_pages/lightweight.py", "lightweight", ":material/speed:", "arch.light.nav_title"
+        ),
+        PageSpec(
+            "app_pages/reference_models.py",
+            "reference-models",
+            ":material/table_chart:",
+            "arch.ref.nav_title",
+        ),
         PageSpec("app_pages/show_code.py", "show-code", ":material/code:", "arch.code.nav_title"),
     ],
     "nav.section.training": [
@@ -55,14 +96,45 @@ SECTIONS: dict[str, list[PageSpec]] = {
         PageSpec("app_pages/inside.py", "inside", ":material/visibility:", "nav.inside"),
     ],
     "nav.section.optimization": [
-        PageSpec("app_pages/augmentation.py", "augmentation", ":material/auto_awesome_mosaic:", "optim_aug.nav_title"),
-        PageSpec("app_pages/batchnorm.py", "batchnorm", ":material/equalizer:", "optim_bn.nav_title"),
-        PageSpec("app_pages/learning_rate.py", "learning-rate", ":material/speed:", "optim_lr.nav_title"),
-        PageSpec("app_pages/regularization.py", "regularization", ":material/tune:", "optim_reg.nav_title"),
-        PageSpec("app_pages/initialization.py", "init", ":material/casino:", "optim_init.nav_title"),
-        PageSpec("app_pages/fine_tuning.py", "fine-tuning", ":material/model_training:", "optim_ft.nav_title"),
-        PageSpec("app_pages/hparam_search.py", "hparam-search", ":material/manage_search:", "optim_hp.nav_title"),
-        PageSpec("app_pages/input_normalization.py", "input-normalization", ":material/balance:", "optim_norm.nav_title"),
+        PageSpec(
+            "app_pages/augmentation.py",
+            "augmentation",
+            ":material/auto_awesome_mosaic:",
+            "optim_aug.nav_title",
+        ),
+        PageSpec(
+            "app_pages/batchnorm.py", "batchnorm", ":material/equalizer:", "optim_bn.nav_title"
+        ),
+        PageSpec(
+            "app_pages/learning_rate.py", "learning-rate", ":material/speed:", "optim_lr.nav_title"
+        ),
+        PageSpec(
+            "app_pages/regularization.py",
+            "regularization",
+            ":material/tune:",
+            "optim_reg.nav_title",
+        ),
+        PageSpec(
+            "app_pages/initialization.py", "init", ":material/casino:", "optim_init.nav_title"
+        ),
+        PageSpec(
+            "app_pages/fine_tuning.py",
+            "fine-tuning",
+            ":material/model_training:",
+            "optim_ft.nav_title",
+        ),
+        PageSpec(
+            "app_pages/hparam_search.py",
+            "hparam-search",
+            ":material/manage_search:",
+            "optim_hp.nav_title",
+        ),
+        PageSpec(
+            "app_pages/input_normalization.py",
+            "input-normalization",
+            ":material/balance:",
+            "optim_norm.nav_title",
+        ),
     ],
     "nav.section.engineering": [],
 }

@@ -14,9 +14,7 @@ import torchvision  # noqa: F401  (imported here so its objects are frozen below
 
 from cnnlab.devices import configure_threads
 
-logging.basicConfig(
-    level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-)
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 # torch's thread count is process-wide, so it is decided once here.
 TORCH_THREADS = configure_threads()

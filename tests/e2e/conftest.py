@@ -87,8 +87,6 @@ def page():
         browser.close()
 
 
-
-
 def wait_for_app(page) -> None:
     """Wait until the script run that the last navigation or click started has finished."""
     page.wait_for_selector("[data-test-script-state='notRunning']", timeout=120_000)
