@@ -1,4 +1,4 @@
-"""A small-CNN builder from a typed config, with size, FLOP and layer-shape summaries.
+"""A small-CNN builder from a typed config (sizes and FLOPs are in ``cnnlab.summary``).
 
 Every classifier splits into ``forward_features`` (the last spatial feature map, NCHW) and
 ``forward_head`` (logits), so inspection code hooks into that seam.
