@@ -76,6 +76,7 @@ def norm_layers(kind: str, n: int, groups: int) -> None:
     left.plotly_chart(
         norm_axes_figure(result.groups, labels), width="stretch", key="norm_axes_chart"
     )
+    left.caption(t("optim_norm.axes_caption"))
     with right:
         st.markdown(t(f"optim_norm.axes.{kind}", groups=groups, size=x.shape[1] // groups))
         st.markdown(t("optim_norm.sets", sets=len(np.unique(result.groups)),
