@@ -17,7 +17,7 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """What the sidebar shows about the compute device."""
+    """The compute device as the sidebar shows it."""
 
     type: str  # "cuda", "mps" or "cpu"
     name: str  # e.g. "NVIDIA H200" or the CPU's model name

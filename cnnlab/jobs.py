@@ -108,6 +108,30 @@ class JobSlots:
             return len(self._queue)
 
 
+class OrphanClock:
+    """When a job's browser session went away, and whether the grace period has passed."""
+
+    def __init__(self, grace_s: float) -> None:
+        self.grace_s = grace_s
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def clear(self) -> None:
+        """Record that the owning session is still there."""
+        with self._lock:
+            self._since = None
+
+    def mark(self) -> None:
+        """Record that the owning session disconnected; the grace period starts now."""
+        with self._lock:
+            self._since = time.monotonic()
+
+    def expired(self) -> bool:
+        with self._lock:
+            since = self._since
+        return since is not None and time.monotonic() - since > self.grace_s
+
+
 ACTIVE_STATES = ("queued", "running", "paused")
 
 
@@ -205,7 +229,7 @@ class TrainingJob:
         self.trial_data: list[LabData | None] = [None] * len(trials)
         self._data_factory = data_factory
         self._slots = slots
-        self._grace = orphan_grace_s
+        self._orphan = OrphanClock(orphan_grace_s)
         self._lock = threading.Lock()
         self._runs = [RunMetrics(trial.label) for trial in trials]
         self._current = 0
@@ -214,7 +238,6 @@ class TrainingJob:
         self._error: LocalizedError | None = None
         self._started_at: float | None = None
         self._finished_at: float | None = None
-        self._orphaned_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="cnnlab-train", daemon=True)
 
     @property
@@ -242,13 +265,11 @@ class TrainingJob:
 
     def touch(self) -> None:
         """Record that the owning session is still there."""
-        with self._lock:
-            self._orphaned_at = None
+        self._orphan.clear()
 
     def mark_orphaned(self) -> None:
         """Record that the owning session disconnected; the grace period starts now."""
-        with self._lock:
-            self._orphaned_at = time.monotonic()
+        self._orphan.mark()
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
@@ -288,13 +309,11 @@ class TrainingJob:
     # --- job thread ---------------------------------------------------------------------
 
     def _orphan_expired(self) -> bool:
-        with self._lock:
-            orphaned = self._orphaned_at
-        return orphaned is not None and time.monotonic() - orphaned > self._grace
+        return self._orphan.expired()
 
     def _check_orphan(self) -> None:
         if self._orphan_expired():
-            log.info("stopping a job whose session left more than %.0f s ago", self._grace)
+            log.info("stopping a job whose session left more than %.0f s ago", self._orphan.grace_s)
             self.control.stop()
 
     def _record(self, metrics: StepMetrics | EpochMetrics) -> None:

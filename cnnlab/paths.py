@@ -1,4 +1,4 @@
-"""Where cnnlab finds its shipped assets and keeps downloads."""
+"""Paths of cnnlab's shipped assets and of its download folder."""
 
 from __future__ import annotations
 

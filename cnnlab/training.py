@@ -121,7 +121,7 @@ class TrainResult:
 
 
 class RunControl:
-    """Pause and stop flags shared between a training loop and whoever watches it."""
+    """Pause and stop flags shared between a training loop and the code that monitors it."""
 
     def __init__(self) -> None:
         self.stop_event = threading.Event()
@@ -279,7 +279,7 @@ def train(
     """Train ``model`` (or a fresh one from ``config.model``) on ``data``.
 
     Runs on ``config.device`` (``auto`` picks CUDA, MPS or CPU); the data is moved there
-    once. Stops early at ``config.max_steps``, when ``control`` asks, or when the loss stops
+    once. Stops early at ``config.max_steps``, when ``control`` requests it, or when the loss stops
     being finite (status ``diverged``, with the last finite loss). On the CPU, a run with a
     fixed seed is reproducible when no other job runs at the same time.
 

@@ -36,7 +36,8 @@ def test_mnist_training_split_is_normalized(mnist):
 
 def test_denormalize_inverts_normalize(mnist):
     raw = mnist.denormalize(mnist.x_test[:8])
-    assert raw.min() >= 0 and raw.max() <= 1
+    assert raw.min() >= 0
+    assert raw.max() <= 1
     assert torch.allclose(mnist.normalize(raw), mnist.x_test[:8], atol=1e-5)
 
 
@@ -69,7 +70,8 @@ def test_random_shift_moves_content():
     positions = {tuple((m[0, 0] == 1).nonzero()[0].tolist()) for m in moved}
     assert len(positions) > 1
     for row, col in positions:
-        assert abs(row - 4) <= 2 and abs(col - 4) <= 2
+        assert abs(row - 4) <= 2
+        assert abs(col - 4) <= 2
     assert all(m.sum().item() == 1.0 for m in moved)
 
 

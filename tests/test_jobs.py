@@ -61,7 +61,7 @@ def test_slots_queue_in_order(mnist):
     assert slots.running == 0
 
 
-def test_a_class_of_thirty_is_served_in_turn(mnist):
+def test_slots_serve_thirty_jobs_in_turn(mnist):
     slots = JobSlots(2)
     peak = []
     lock = threading.Lock()

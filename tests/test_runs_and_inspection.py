@@ -158,6 +158,7 @@ def test_scaling_reports_mapped_range():
 def test_filter_images_and_tile():
     images, limit = filter_images(torch.randn(8, 1, 3, 3))
     assert images.shape == (8, 3, 3, 3)
-    assert images.min() >= 0 and images.max() <= 1
+    assert images.min() >= 0
+    assert images.max() <= 1
     grid = tile(images, columns=4, gap=1)
     assert grid.shape == (2 * 3 + 1, 4 * 3 + 3, 3)

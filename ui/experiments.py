@@ -93,7 +93,7 @@ def draw_comparison(runs, key: str) -> None:
 
 
 def comparison_table(records: list[RunRecord]) -> pd.DataFrame:
-    """One row per run: final train/test accuracy, their gap, training time."""
+    """Build one row per run: final train/test accuracy, their gap, training time."""
     rows = []
     for r in records:
         last = r.epochs[-1] if r.epochs else None

@@ -22,7 +22,7 @@ import optuna
 
 from cnnlab.data import LabData
 from cnnlab.errors import LocalizedError
-from cnnlab.jobs import JobCancelled, JobSlots
+from cnnlab.jobs import JobCancelled, JobSlots, OrphanClock
 from cnnlab.models import preset
 from cnnlab.training import EpochMetrics, RunControl, StepMetrics, TrainConfig, planned_steps, train
 
@@ -108,7 +108,7 @@ class HyperSearchJob:
         self.study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
         self._data_factory = data_factory
         self._slots = slots
-        self._grace = orphan_grace_s
+        self._orphan = OrphanClock(orphan_grace_s)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._control: RunControl | None = None
@@ -118,7 +118,6 @@ class HyperSearchJob:
         self._step = 0
         self._total_steps = 0
         self._error: LocalizedError | None = None
-        self._orphaned_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="cnnlab-hpsearch", daemon=True)
 
     # --- owner side ---------------------------------------------------------------------
@@ -142,12 +141,10 @@ class HyperSearchJob:
         return self._thread.is_alive()
 
     def touch(self) -> None:
-        with self._lock:
-            self._orphaned_at = None
+        self._orphan.clear()
 
     def mark_orphaned(self) -> None:
-        with self._lock:
-            self._orphaned_at = time.monotonic()
+        self._orphan.mark()
 
     def snapshot(self) -> SearchSnapshot:
         with self._lock:
@@ -165,13 +162,13 @@ class HyperSearchJob:
     # --- search thread ------------------------------------------------------------------
 
     def _orphan_expired(self) -> bool:
-        with self._lock:
-            orphaned = self._orphaned_at
-        return orphaned is not None and time.monotonic() - orphaned > self._grace
+        return self._orphan.expired()
 
     def _check_orphan(self) -> None:
         if self._orphan_expired():
-            log.info("stopping a search whose session left more than %.0f s ago", self._grace)
+            log.info(
+                "stopping a search whose session left more than %.0f s ago", self._orphan.grace_s
+            )
             self.stop()
 
     def _set_ticket(self, ticket: int) -> None:
