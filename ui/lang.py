@@ -42,7 +42,30 @@ def t(key: str, /, **values: Any) -> str:
     return translate(key, current_language(), **values)
 
 
+def _is_choice_value(value: Any) -> bool:
+    """Return True for the values option widgets hold: str or number, or a list or tuple of them."""
+    if isinstance(value, list | tuple):
+        return bool(value) and all(_is_choice_value(item) for item in value)
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _keep_choices() -> None:
+    """Write every option widget's value back through the Session State API.
+
+    Streamlit 1.67 stores a radio's, selectbox's or segmented control's choice in the browser
+    as the option's label. After a language switch that label matches no translated option,
+    so the widget would fall back to its default. A value written through the API is sent
+    to the browser again with the new labels. Buttons, uploaders and data editors reject
+    such writes, and their values (bool, files, dicts) are skipped here.
+    """
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if _is_choice_value(value):
+            st.session_state[key] = value
+
+
 def _on_language_change() -> None:
+    _keep_choices()
     st.session_state[_STATE_KEY] = st.session_state["app_language_switch"]
 
 

@@ -90,3 +90,13 @@ def page():
 def wait_for_app(page) -> None:
     """Wait until the script run that the last navigation or click started has finished."""
     page.wait_for_selector("[data-test-script-state='notRunning']", timeout=120_000)
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    """Poll ``predicate`` every 0.5 s; return True once it holds, False after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False

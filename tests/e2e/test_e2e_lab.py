@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import wait_for_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +27,6 @@ def loss_points(page) -> int:
 
 def alert_texts(page) -> list[str]:
     return page.locator("[data-testid='stAlert']").all_inner_texts()
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_train_watch_switch_language_and_draw(page, server_url):
