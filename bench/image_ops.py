@@ -1,7 +1,8 @@
 """Server-side time of the image lessons' work on a 1-megapixel photo.
 
 Times (median of 7 runs) a color conversion (RGB -> HSV and Lab), a 5x5 Gaussian
-convolution through ``cnnlab.convolution.apply_kernel``, and the lab model's feature maps
+convolution through ``cnnlab.convolution.apply_kernel`` (zero and reflect padding, next to
+a plain depthwise ``F.conv2d`` on a contiguous NCHW tensor), and the lab model's feature maps
 for one photo (``prepare_image`` + ``run_with_feature_maps``). The reference is one plain
 ``cv2.GaussianBlur`` 5x5 on the same image, measured in the same run.
 Target on 2 CPU cores: < 100 ms each. Usage: ``python bench/image_ops.py``.
@@ -17,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,6 +46,8 @@ def main() -> None:
     kernel = preset_kernel("gaussian", size=5)
     data = load_mnist_5k()
     model = build_model(preset("small")).eval()
+    nchw = torch.tensor(photo).permute(2, 0, 1)[None].float().div(255).contiguous()
+    weight = torch.tensor(kernel, dtype=torch.float32).expand(3, 1, 5, 5).contiguous()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, image 1000x1000 RGB")
 
     results = {
@@ -60,6 +64,12 @@ def main() -> None:
                 dilation=1,
                 color_mode="per_channel",
             )  # fmt: skip
+        ),
+        "5x5 convolution, reflect padding": median_ms(
+            lambda: apply_kernel(photo, kernel, padding=2, padding_mode="reflect")
+        ),
+        "  contiguous NCHW conv2d (for comparison)": median_ms(
+            lambda: F.conv2d(nchw, weight, padding=2, groups=3)
         ),
         "lab model feature maps": median_ms(
             lambda: run_with_feature_maps(

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.convolution import (
+    PADDING_MODES,
     apply_kernel,
     conv2d_gray,
     conv_output_size,
@@ -231,6 +232,35 @@ def test_apply_kernel_stride_and_dilation_shape(rgb_image):
         conv_output_size(31, 3, 2, 1, 2),
         3,
     )
+
+
+@pytest.mark.parametrize("padding_mode", PADDING_MODES)
+@pytest.mark.parametrize(
+    ("stride", "padding", "dilation"), [(1, 2, 1), (2, 3, 1), (1, 4, 2), (3, 7, 1)]
+)
+def test_apply_kernel_matches_conv2d_gray(rgb_image, padding_mode, stride, padding, dilation):
+    # apply_kernel pads with OpenCV and runs a channels-last depthwise conv2d; conv2d_gray
+    # pads with F.pad and runs a plain float64 conv2d, one channel at a time.
+    kernel = np.random.default_rng(3).normal(size=(5, 5))
+    result = apply_kernel(
+        rgb_image, kernel, stride=stride, padding=padding, padding_mode=padding_mode,
+        dilation=dilation,
+    )  # fmt: skip
+    for channel in range(3):
+        expected = conv2d_gray(
+            rgb_image[:, :, channel] / 255.0, kernel, stride=stride, padding=padding,
+            padding_mode=padding_mode, dilation=dilation,
+        )  # fmt: skip
+        assert result[:, :, channel].shape == expected.shape
+        np.testing.assert_allclose(result[:, :, channel], expected, atol=1e-5)
+
+
+def test_apply_kernel_reports_unpadded_sizes(rgb_image):
+    with pytest.raises(LocalizedError) as caught:
+        apply_kernel(rgb_image, np.ones((3, 3)), padding=2, padding_mode="reflect", dilation=20)
+    assert caught.value.key == "conv.error.output_empty"
+    assert caught.value.params["size"] == rgb_image.shape[0]
+    assert caught.value.params["padding"] == 2
 
 
 def test_apply_kernel_rejects_unknown_color_mode(rgb_image):
