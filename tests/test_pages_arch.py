@@ -194,17 +194,18 @@ def test_reference_models_field_of_latest_run(open_page):
     assert at.metric[0].value == "47 × 47"
 
 
-def test_lab_settings_apply_editor_changes():
-    changes = {
-        "edited_rows": {"0": {"out_channels": 24}},
-        "added_rows": [{c: getattr(ConvBlockConfig(48, pool="none"), c) for c in BLOCK_COLUMNS},
-                       {"out_channels": 8}],  # an unfinished row is skipped
-        "deleted_rows": [1],
-    }  # fmt: skip
+def test_lab_settings_config_uses_saved_blocks():
+    rows = [{c: getattr(block, c) for c in BLOCK_COLUMNS}
+            for block in (ConvBlockConfig(24), ConvBlockConfig(48, pool="none"))]  # fmt: skip
     config = lab_settings_config(
-        {"lab_preset": "small", "lab_blocks_small": changes, "lab_lr": 0.01}
+        {"lab_preset": "small", "lab_saved_blocks": {"small": rows}, "lab_lr": 0.01}
     )
     assert [block.out_channels for block in config.model.blocks] == [24, 48]
     assert config.model.blocks[1].pool == "none"
     assert config.lr == 0.01
     assert config.optimizer == "adam"
+
+
+def test_lab_settings_config_defaults_to_preset():
+    config = lab_settings_config({"lab_preset": "tiny", "lab_saved_blocks": {"small": []}})
+    assert [block.out_channels for block in config.model.blocks] == [8, 16]

@@ -83,6 +83,23 @@ def test_lab_rejects_impossible_model(open_page, lang):
     assert at.button(key="lab_start").disabled
 
 
+def test_lab_keeps_block_edits_after_leaving(open_page):
+    at = open_page("app_pages/lab.py", "en")
+    at.session_state["lab_blocks_small"] = {
+        "edited_rows": {"0": {"out_channels": 8}}, "added_rows": [], "deleted_rows": [],
+    }  # fmt: skip
+    at.run()
+    edited = at.metric[0].value
+    assert edited == "18,106"  # 80 + 2,336 + 15,690 with 8 first-layer channels
+    at.switch_page("app_pages/glossary.py")
+    at.run()
+    at.switch_page("app_pages/lab.py")
+    at.run()
+    assert at.metric[0].value == edited
+    at.button(key="lab_quick").click().run()
+    assert at.metric[0].value == "20,490"  # the quick start shows the preset's own blocks
+
+
 def test_lab_trains_and_keeps_run_across_language_switch(open_page):
     at = open_page("app_pages/lab.py", "en")
     at.number_input(key="lab_epochs").set_value(1).run()

@@ -5,29 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from cnnlab.architectures import BlockNetConfig
 from cnnlab.datasets import dataset_shape
-from cnnlab.models import CNNConfig, ConvBlockConfig, preset, with_input
+from cnnlab.models import CNNConfig, preset, with_input
 from cnnlab.training import TrainConfig
-from ui.lab_settings import BLOCK_COLUMNS, DEFAULTS
+from ui.lab_settings import DEFAULTS, saved_blocks
 from ui.lab_state import latest_record
-
-
-def _apply_editor_changes(
-    blocks: list[ConvBlockConfig], changes: dict[str, Any]
-) -> list[ConvBlockConfig]:
-    """Apply ``st.data_editor``'s stored edits (edited, added and deleted rows) to ``blocks``."""
-    rows = [{c: getattr(b, c) for c in BLOCK_COLUMNS} for b in blocks]
-    for index, edits in changes.get("edited_rows", {}).items():
-        if int(index) < len(rows):
-            rows[int(index)].update(edits)
-    rows += [dict(row) for row in changes.get("added_rows", [])]
-    deleted = {int(index) for index in changes.get("deleted_rows", [])}
-    kept = [row for index, row in enumerate(rows) if index not in deleted]
-    complete = [row for row in kept if all(c in row and not pd.isna(row[c]) for c in BLOCK_COLUMNS)]
-    return [ConvBlockConfig(**{c: row[c] for c in BLOCK_COLUMNS}) for row in complete]
 
 
 def lab_settings_config(state: Any) -> TrainConfig:
@@ -37,10 +20,7 @@ def lab_settings_config(state: Any) -> TrainConfig:
     """
     value = {key: state.get(key, default) for key, default in DEFAULTS.items()}
     preset_name = value["lab_preset"]
-    blocks = preset(preset_name).blocks
-    changes = state.get(f"lab_blocks_{preset_name}")
-    if isinstance(changes, dict):
-        blocks = _apply_editor_changes(blocks, changes)
+    blocks = saved_blocks(state, preset_name) or preset(preset_name).blocks
     channels, size, classes = dataset_shape(value["lab_dataset"])
     model = with_input(
         CNNConfig(blocks=blocks, hidden_units=int(value["lab_hidden"])), channels, size, classes

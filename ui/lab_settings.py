@@ -48,6 +48,11 @@ DEFAULTS = {
 
 
 SAVED_KEY = "lab_saved_settings"
+# The block table per preset: the rows as last shown (they outlive the data editor's own
+# state, which Streamlit drops when the learner opens another page) and the rows the
+# editor currently on screen started from (its stored edits are relative to those).
+SAVED_BLOCKS_KEY = "lab_saved_blocks"
+EDITOR_BASE_KEY = "lab_blocks_base"
 
 
 def _init_defaults() -> None:
@@ -68,6 +73,27 @@ def _save_settings() -> None:
     }
 
 
+def block_rows(blocks: list[ConvBlockConfig]) -> list[dict]:
+    """Return the block table's rows (one dict of ``BLOCK_COLUMNS`` per block)."""
+    return [{c: getattr(b, c) for c in BLOCK_COLUMNS} for b in blocks]
+
+
+def saved_blocks(state, preset_name: str) -> list[ConvBlockConfig] | None:
+    """Return the blocks last shown in the lab's table for ``preset_name``, or None if unedited.
+
+    ``state`` is ``st.session_state`` or a plain dict; other pages read the lab's model here.
+    """
+    rows = state.get(SAVED_BLOCKS_KEY, {}).get(preset_name)
+    return None if rows is None else [ConvBlockConfig(**row) for row in rows]
+
+
+def reset_blocks(preset_name: str) -> None:
+    """Forget the table edits for ``preset_name``, so the table shows the preset's own blocks."""
+    st.session_state.pop(f"lab_blocks_{preset_name}", None)
+    st.session_state.get(SAVED_BLOCKS_KEY, {}).pop(preset_name, None)
+    st.session_state.get(EDITOR_BASE_KEY, {}).pop(preset_name, None)
+
+
 def apply_recipe() -> None:
     """Button callback: load the 99 % recipe into the widgets."""
     recipe = recipe_99()
@@ -77,21 +103,25 @@ def apply_recipe() -> None:
         "lab_epochs": recipe.epochs, "lab_schedule": recipe.schedule,
         "lab_weight_decay": recipe.weight_decay, "lab_shift": recipe.shift_augment,
     })  # fmt: skip
-    st.session_state.pop("lab_blocks_bn-recipe", None)
+    reset_blocks("bn-recipe")
 
 
 def apply_quick() -> None:
     """Button callback: the fast default (a small CNN, 3 epochs)."""
     st.session_state.update(DEFAULTS)
-    st.session_state.pop("lab_blocks_small", None)
+    reset_blocks("small")
 
 
 def _blocks_editor(preset_name: str) -> list[ConvBlockConfig]:
-    base = preset(preset_name).blocks
-    frame = pd.DataFrame([{c: getattr(b, c) for c in BLOCK_COLUMNS} for b in base])
+    widget_key = f"lab_blocks_{preset_name}"
+    bases = st.session_state.setdefault(EDITOR_BASE_KEY, {})
+    if widget_key not in st.session_state or preset_name not in bases:
+        # A new editor: start from the table as the learner left it.
+        blocks = saved_blocks(st.session_state, preset_name) or preset(preset_name).blocks
+        bases[preset_name] = block_rows(blocks)
     edited = st.data_editor(
-        frame,
-        key=f"lab_blocks_{preset_name}",
+        pd.DataFrame(bases[preset_name], columns=list(BLOCK_COLUMNS)),
+        key=widget_key,
         num_rows="dynamic",
         width="stretch",
         column_config={
@@ -114,6 +144,7 @@ def _blocks_editor(preset_name: str) -> list[ConvBlockConfig]:
             stride=int(row["stride"]), padding=int(row["padding"]), activation=str(row["activation"]),
             pool=str(row["pool"]), batch_norm=bool(row["batch_norm"]), dropout=float(row["dropout"]),
         ))  # fmt: skip
+    st.session_state.setdefault(SAVED_BLOCKS_KEY, {})[preset_name] = block_rows(blocks)
     return blocks
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnlab.optim.hpsearch import HyperSearchJob, SearchConfig, SearchSnapshot, TrialRow
 from ui.lab_live import POLL_SECONDS
+from ui.lab_settings import reset_blocks
 from ui.lab_state import cached_dataset, server_slots, session_lease
 from ui.lang import current_language, t
 
@@ -170,5 +171,5 @@ def send_to_lab(params: dict, epochs: int) -> None:
         "lab_weight_decay": params["weight_decay"], "lab_epochs": epochs, "lab_schedule": "constant",
         "lab_shift": 0, "lab_smoothing": 0.0,
     })  # fmt: skip
-    st.session_state.pop(f"lab_blocks_{params['width']}", None)  # show the preset's own blocks
+    reset_blocks(params["width"])  # show the preset's own blocks
     st.switch_page("app_pages/lab.py", query_params={"lang": current_language()})
