@@ -6,7 +6,7 @@ from cnnlab.datasets import dataset_shape
 from cnnlab.models import with_input
 from ui.lab_live import draw_curves, live_panel
 from ui.lab_results import confusion_and_mistakes, history_panel, outcome
-from ui.lab_settings import model_summary, settings_panel
+from ui.lab_settings import model_summary, run_label, settings_panel
 from ui.lab_state import current_job, history, server_slots, start_job
 from ui.lang import t
 
@@ -28,8 +28,7 @@ with main_column:
     job = current_job()
     running = job is not None and job.alive
     slots = server_slots()
-    label = t("lab.run_label", preset=st.session_state.get("lab_preset", ""), optimizer=config.optimizer,
-              lr=f"{config.lr:g}")  # fmt: skip
+    label = run_label(config)
     if st.button(t("lab.restart") if running else t("lab.start"), key="lab_start", type="primary",
                  icon=":material/play_arrow:", disabled=not valid, width="stretch"):  # fmt: skip
         start_job(config, label)

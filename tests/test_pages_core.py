@@ -119,6 +119,22 @@ def test_lab_trains_and_keeps_run_across_language_switch(open_page):
     assert expected in [m.value for m in at.markdown]
 
 
+def test_lab_run_label_in_chinese(open_page):
+    at = open_page("app_pages/lab.py", "zh")
+    at.selectbox(key="lab_preset").set_value("tiny").run()
+    at.number_input(key="lab_epochs").set_value(1).run()
+    at.button(key="lab_start").click().run()
+    assert at.session_state["lab_pending"][1] == "#1 微型 · Adam · 学习率 0.002"
+    at.button(key="lab_stop").click().run()
+
+    at.session_state["lab_blocks_tiny"] = {
+        "edited_rows": {"0": {"out_channels": 4}}, "added_rows": [], "deleted_rows": [],
+    }  # fmt: skip
+    at.run()
+    at.button(key="lab_start").click().run()
+    assert at.session_state["lab_pending"][1].endswith(" 微型（已修改）· Adam · 学习率 0.002")
+
+
 def test_lab_pause_resume_stop(open_page):
     at = open_page("app_pages/lab.py", "en")
     at.number_input(key="lab_epochs").set_value(30).run()

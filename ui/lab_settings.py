@@ -148,6 +148,21 @@ def _blocks_editor(preset_name: str) -> list[ConvBlockConfig]:
     return blocks
 
 
+def run_label(config: TrainConfig) -> str:
+    """Name a run by its preset, optimizer and learning rate, in the session's language.
+
+    The label says "edited" when the block table no longer matches the preset's blocks.
+    """
+    preset_name = st.session_state.get("lab_preset", DEFAULTS["lab_preset"])
+    edited = list(config.model.blocks) != list(preset(preset_name).blocks)
+    return t(
+        "lab.run_label_edited" if edited else "lab.run_label",
+        preset=t(f"lab.preset_short.{preset_name}"),
+        optimizer=t(f"lab.optimizer_name.{config.optimizer}"),
+        lr=f"{config.lr:g}",
+    )
+
+
 def settings_panel() -> TrainConfig:
     """Draw the settings and return the configured run (not yet validated)."""
     _init_defaults()
