@@ -22,7 +22,19 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from cnnlab.errors import LocalizedError
 from cnnlab.paths import SAMPLES_DIR
 
+try:
+    import pillow_heif
+except ImportError:  # an optional plugin: without it HEIC uploads get a clear message
+    pillow_heif = None
+
 log = logging.getLogger(__name__)
+
+# Phones (iPhones by default) save photos as HEIC. The pillow-heif plugin adds Pillow's
+# "HEIF" format; registering it is idempotent. libheif applies the HEIF rotation while
+# decoding and the plugin then drops EXIF's orientation, so nothing is rotated twice.
+HEIF_SUPPORTED = pillow_heif is not None
+if HEIF_SUPPORTED:
+    pillow_heif.register_heif_opener()
 
 MB = 1024 * 1024  # "MB" in messages means 2**20 bytes, as in Streamlit's server.maxUploadSize
 
@@ -33,11 +45,13 @@ BACKGROUND_RGB = (255, 255, 255)
 # Formats that decode_image accepts. Restricting Pillow to these keeps rarely used plugins
 # (and formats needing external programs, such as EPS) away from uploaded bytes. The JPEG
 # plugin also opens the multi-picture JPEGs that many phones write, reported as "MPO".
-ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "PPM")
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "PPM") + (
+    ("HEIF",) if HEIF_SUPPORTED else ()
+)
 
 # Formats whose extra frames are an animation or further pages, worth a note. An MPO's extra
 # pictures are previews or depth maps of the same shot, so taking the first one needs no note.
-_FRAME_FORMATS = ("GIF", "PNG", "WEBP", "TIFF", "AVIF")
+_FRAME_FORMATS = ("GIF", "PNG", "WEBP", "TIFF", "AVIF", "HEIF")
 
 _SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -317,6 +331,8 @@ def _sniff_format(data: bytes) -> str | None:
 def _unidentified_error(data: bytes) -> LocalizedError:
     """Choose the message for bytes that no accepted Pillow plugin could identify."""
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        if HEIF_SUPPORTED:
+            return LocalizedError("image.error.corrupt", format="HEIF")
         return LocalizedError("image.error.unsupported", format="HEIC/HEIF")
     if data.startswith(b"\xff\x0a") or data[4:12] == b"JXL \r\n\x87\n":
         return LocalizedError("image.error.unsupported", format="JPEG XL")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
+from cnnlab import imageio
 from cnnlab.errors import LocalizedError
 from cnnlab.i18n import LANGUAGES, translate
 from cnnlab.imageio import (
@@ -222,7 +223,41 @@ def test_text_file_not_image():
     assert error_key(b"name,value\nstride,2\n") == "image.error.not_image"
 
 
-def test_heic_bytes_unsupported():
+def heic_bytes(width: int = 60, height: int = 40) -> bytes:
+    """Encode an HEIC photo (HEVC inside HEIF) with pillow-heif: red left half, blue right."""
+    pixels = np.zeros((height, width, 3), dtype=np.uint8)
+    pixels[:, : width // 2] = (220, 20, 20)
+    pixels[:, width // 2 :] = (20, 20, 220)
+    return encode(Image.fromarray(pixels), "HEIF", quality=95)
+
+
+@pytest.mark.skipif(not imageio.HEIF_SUPPORTED, reason="pillow-heif is not installed")
+def test_heic_photo_decodes():
+    data = heic_bytes()
+    assert data[4:12] == b"ftypheic"
+    decoded = decode_image(data)
+    assert decoded.format == "HEIF"
+    assert decoded.rgb.shape == (40, 60, 3)
+    left, right = decoded.rgb[20, 10].astype(int), decoded.rgb[20, 50].astype(int)
+    assert left[0] > 180 and left[2] < 70  # red survives the lossy HEVC round trip
+    assert right[2] > 180 and right[0] < 70
+
+
+@pytest.mark.skipif(not imageio.HEIF_SUPPORTED, reason="pillow-heif is not installed")
+def test_heic_pixel_limit_checked_first():
+    key = error_key(heic_bytes(100, 100), ImageLimits(max_pixels=5_000))
+    assert key == "image.error.too_many_pixels"
+
+
+@pytest.mark.skipif(not imageio.HEIF_SUPPORTED, reason="pillow-heif is not installed")
+def test_heic_truncated_is_corrupt():
+    data = heic_bytes()
+    assert error_key(data[: len(data) // 2]) == "image.error.corrupt"
+
+
+def test_heic_without_plugin_unsupported(monkeypatch):
+    monkeypatch.setattr(imageio, "HEIF_SUPPORTED", False)
+    monkeypatch.setattr(imageio, "ACCEPTED_FORMATS", ("PNG", "JPEG"))
     # The start of an iPhone HEIC: an ISO-BMFF "ftyp" box with brand "heic".
     heic = struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"
     with pytest.raises(LocalizedError) as info:

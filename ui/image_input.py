@@ -12,13 +12,23 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnlab.errors import LocalizedError
-from cnnlab.imageio import MB, DecodedImage, ImageLimits, decode_image, load_sample, sample_names
+from cnnlab.imageio import (
+    HEIF_SUPPORTED,
+    MB,
+    DecodedImage,
+    ImageLimits,
+    decode_image,
+    load_sample,
+    sample_names,
+)
 from ui.lang import t
 from ui.layout import show_error
 
 # Extensions the upload dialog offers. They only filter the browser's file picker, because
 # decode_image checks the content regardless of the file name.
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif", "avif", "mpo"] + (
+    ["heic", "heif"] if HEIF_SUPPORTED else []
+)
 
 DEFAULT_SAMPLE = "astronaut"
 

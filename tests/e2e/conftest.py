@@ -74,17 +74,34 @@ def server_url():
             process.wait(timeout=20)
 
 
-@pytest.fixture
-def page():
-    """Yield a Playwright page in headless Debian Chromium."""
+def _open_tab(extra_args: tuple[str, ...] = (), permissions: tuple[str, ...] = ()):
+    """Yield a Playwright page in headless Debian Chromium, with optional extra flags."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1400})
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + list(extra_args)
+        )
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1400}, permissions=list(permissions)
+        )
+        tab = context.new_page()
         tab.set_default_timeout(60_000)
         yield tab
         browser.close()
+
+
+@pytest.fixture
+def page():
+    """Yield a Playwright page in headless Debian Chromium."""
+    yield from _open_tab()
+
+
+@pytest.fixture
+def camera_page():
+    """Yield a page whose camera is Chromium's built-in test pattern, already permitted."""
+    fake_camera = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
+    yield from _open_tab(fake_camera, permissions=("camera",))
 
 
 def wait_for_app(page) -> None:
