@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 # Phones (iPhones by default) save photos as HEIC. The pillow-heif plugin adds Pillow's
 # "HEIF" format; registering it is idempotent. libheif applies the HEIF rotation while
-# decoding and the plugin then drops EXIF's orientation, so nothing is rotated twice.
+# decoding, and the plugin resets the EXIF orientation to 1 (pillow-heif 1.9,
+# ``set_orientation``), so nothing is rotated twice.
 HEIF_SUPPORTED = pillow_heif is not None
 if HEIF_SUPPORTED:
     pillow_heif.register_heif_opener()

@@ -46,6 +46,16 @@ def default_slot_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def default_orphan_grace_s() -> float:
+    """Return how long a job outlives its browser session, in seconds (default 45).
+
+    ``CNNLAB_ORPHAN_GRACE_S`` overrides it. The default covers a page reload or a short
+    network drop, after which the session reconnects and claims its job again.
+    """
+    env = os.environ.get("CNNLAB_ORPHAN_GRACE_S")
+    return max(0.0, float(env)) if env else 45.0
+
+
 class JobCancelled(Exception):
     """Raised inside a job that was stopped while it waited for a slot."""
 
@@ -111,8 +121,8 @@ class JobSlots:
 class OrphanClock:
     """When a job's browser session went away, and whether the grace period has passed."""
 
-    def __init__(self, grace_s: float) -> None:
-        self.grace_s = grace_s
+    def __init__(self, grace_s: float | None = None) -> None:
+        self.grace_s = default_orphan_grace_s() if grace_s is None else grace_s
         self._lock = threading.Lock()
         self._since: float | None = None
 
@@ -204,8 +214,8 @@ class TrainingJob:
 
     The job holds one ``JobSlots`` slot while it trains. The owner must call ``touch()``
     from time to time (every page run does); after ``mark_orphaned()`` (the browser session
-    went away) a job that is not touched again within ``orphan_grace_s`` stops itself,
-    paused or queued jobs included. Results: ``results[i]`` is the ``TrainResult`` of
+    went away) a job that is not touched again within ``orphan_grace_s`` (None:
+    ``default_orphan_grace_s()``) stops itself, paused or queued jobs included. Results: ``results[i]`` is the ``TrainResult`` of
     trial ``i`` (None for a trial that did not run).
     """
 
@@ -214,7 +224,7 @@ class TrainingJob:
         trials: TrainConfig | list[Trial],
         data_factory: Callable[[], LabData],
         slots: JobSlots,
-        orphan_grace_s: float = 45.0,
+        orphan_grace_s: float | None = None,
     ) -> None:
         if isinstance(trials, TrainConfig):
             trials = [Trial("run", trials)]

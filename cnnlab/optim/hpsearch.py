@@ -100,7 +100,7 @@ class HyperSearchJob:
     """
 
     def __init__(self, config: SearchConfig, data_factory: Callable[[], LabData], slots: JobSlots,
-                 orphan_grace_s: float = 45.0) -> None:  # fmt: skip
+                 orphan_grace_s: float | None = None) -> None:  # fmt: skip
         self.config = config
         sampler = optuna.samplers.TPESampler(seed=config.seed)
         pruner = (optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)

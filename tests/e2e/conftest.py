@@ -7,6 +7,8 @@ Python Playwright; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -48,9 +50,12 @@ def wait_for_health(base_url: str, process: subprocess.Popen) -> None:
     raise TimeoutError(f"{base_url}/_stcore/health did not answer ok in {STARTUP_TIMEOUT_S} s")
 
 
-@pytest.fixture(scope="module")
-def server_url():
-    """Start ``streamlit run app.py`` on a free local port; yield its base URL."""
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str] | None = None):
+    """Run ``streamlit run app.py`` on a free local port; yield its base URL.
+
+    ``env`` adds environment variables for the server process only.
+    """
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -59,8 +64,9 @@ def server_url():
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+        command, cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(base_url, process)
@@ -72,6 +78,13 @@ def server_url():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    """Start the app on a free local port for the test module; yield its base URL."""
+    with streamlit_server() as base_url:
+        yield base_url
 
 
 def _open_tab(extra_args: tuple[str, ...] = (), permissions: tuple[str, ...] = ()):

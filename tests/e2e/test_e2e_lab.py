@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import wait_for_app, wait_until
+from tests.e2e.conftest import streamlit_server, wait_for_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +98,37 @@ def test_upload_an_image(page, server_url, path, expected):
     images = page.locator("[data-testid='stImage'] img, [data-testid='stImage']")
     assert images.count() >= 2  # the input and at least one processed view
     assert not page.locator("[data-testid='stException']").count()
+
+
+def slots_caption(page) -> str:
+    return page.get_by_text("training slots busy").first.inner_text()
+
+
+def test_closed_tab_stops_its_training_job(page):
+    # A 3-second grace period instead of 45 keeps the test short; the path is the same.
+    with streamlit_server({"CNNLAB_ORPHAN_GRACE_S": "3", "CNNLAB_MAX_JOBS": "2"}) as url:
+        trainer = page.context.new_page()
+        trainer.goto(f"{url}/lab?lang=en")
+        wait_for_app(trainer)
+        epochs = trainer.get_by_label("Epochs")
+        epochs.fill("30")
+        epochs.press("Enter")
+        wait_for_app(trainer)
+        trainer.get_by_role("button", name="Start training").click()
+        assert wait_until(lambda: loss_points(trainer) > 0, 120)
+
+        # Another visitor's page shows the busy slot.
+        page.goto(f"{url}/lab?lang=en")
+        wait_for_app(page)
+        assert slots_caption(page).startswith("Server: 1 of 2")
+
+        # Closing the tab ends the session; after the grace period the job stops, long
+        # before its 30 epochs could finish.
+        trainer.close()
+
+        def slot_freed() -> bool:
+            page.reload()
+            wait_for_app(page)
+            return slots_caption(page).startswith("Server: 0 of 2")
+
+        assert wait_until(slot_freed, 60)
