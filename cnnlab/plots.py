@@ -1,8 +1,12 @@
-"""Plotly figures for training curves and evaluation. Pure functions: data in, figure out."""
+"""Charts for training curves and evaluation. Pure functions: data in, figure or spec out."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 # One color scale per kind of quantity, used by every page.
@@ -29,39 +33,121 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, revision: st
     return fig
 
 
-def loss_figure(
-    series: list[tuple[str, list[float], list[float]]],
+@dataclass(frozen=True)
+class VegaChart:
+    """A Vega-Lite chart for ``st.vega_lite_chart(chart.data, chart.spec)``.
+
+    The live training curves use Vega-Lite: Streamlit 1.67 updates such a chart in place
+    when only its data changes, while a Plotly chart is remounted (and briefly blank) on
+    every update, because its element id hashes the whole figure.
+    """
+
+    data: pd.DataFrame
+    spec: dict[str, Any]
+
+
+def _run_colors(names: list[str]) -> dict[str, Any]:
+    """Return a color encoding that gives the runs ``RUN_COLORS`` in order."""
+    domain = list(dict.fromkeys(names))
+    colors = [RUN_COLORS[i % len(RUN_COLORS)] for i in range(len(domain))]
+    return {"field": "run", "type": "nominal", "title": None,
+            "scale": {"domain": domain, "range": colors}, "legend": {"orient": "top"}}  # fmt: skip
+
+
+# Line styles (raw/smoothed, train/test) have no legend; pages explain them in a caption.
+_STYLE_LEGEND = None
+
+
+def _chart_spec(title: str, layers: list[dict], height: int = 340) -> dict[str, Any]:
+    return {
+        "title": title, "height": height, "layer": layers,
+        "config": {"legend": {"labelLimit": 400}},
+    }  # fmt: skip
+
+
+# Drag to pan, scroll to zoom; a data update keeps the view, because the chart is not remounted.
+_ZOOM = [{"name": "zoom", "select": "interval", "bind": "scales"}]
+
+
+def loss_chart(
+    series: list[tuple[str, list[int], list[float]]],
     labels: dict[str, str],
     smoothing: float = 0.9,
-) -> go.Figure:
-    """Loss per step: for each (name, epochs, losses) the raw curve (faint) and smoothed.
+) -> VegaChart:
+    """Loss per step: for each (name, steps, losses) the raw curve (faint) and the smoothed one.
 
-    ``labels`` holds the translated texts: title, x, y, raw, smoothed.
+    ``labels`` holds the translated texts: title, x, y, raw, smoothed. The data has one row
+    per point with columns step, loss, run and curve (the raw or smoothed label).
     """
-    fig = go.Figure()
-    for index, (name, x, losses) in enumerate(series):
-        color = RUN_COLORS[index % len(RUN_COLORS)]
-        fig.add_scatter(x=x, y=losses, mode="lines", name=f"{name} · {labels['raw']}",
-                        line=dict(color=color, width=1), opacity=0.3)  # fmt: skip
-        fig.add_scatter(x=x, y=smooth(losses, smoothing), mode="lines",
-                        name=f"{name} · {labels['smoothed']}", line=dict(color=color, width=2.5))  # fmt: skip
-    return _layout(fig, labels["title"], labels["x"], labels["y"], "loss")
+    frames = []
+    for name, steps, losses in series:
+        for curve, values in (
+            (labels["raw"], losses),
+            (labels["smoothed"], smooth(losses, smoothing)),
+        ):
+            frames.append(
+                pd.DataFrame({"step": steps, "loss": values, "run": name, "curve": curve})
+            )
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        {"step": [], "loss": [], "run": [], "curve": []}
+    )  # fmt: skip
+    curves = [labels["raw"], labels["smoothed"]]
+    line = {
+        "mark": {"type": "line", "clip": True},
+        "params": _ZOOM,
+        "encoding": {
+            "x": {"field": "step", "type": "quantitative", "title": labels["x"]},
+            "y": {"field": "loss", "type": "quantitative", "title": labels["y"]},
+            "color": _run_colors(list(data["run"])),
+            "detail": {"field": "curve"},
+            "opacity": {"field": "curve", "type": "nominal", "title": None,
+                        "scale": {"domain": curves, "range": [0.3, 1.0]}, "legend": _STYLE_LEGEND},
+            "strokeWidth": {"field": "curve", "type": "nominal", "title": None,
+                            "scale": {"domain": curves, "range": [1.0, 2.5]}, "legend": _STYLE_LEGEND},
+            "tooltip": [{"field": "run", "title": labels["title"]}, {"field": "curve", "title": " "},
+                        {"field": "step", "title": labels["x"]},
+                        {"field": "loss", "title": labels["y"], "format": ".4f"}],
+        },
+    }  # fmt: skip
+    return VegaChart(data, _chart_spec(labels["title"], [line]))
 
 
-def accuracy_figure(
+def accuracy_chart(
     series: list[tuple[str, list[int], list[float], list[float]]], labels: dict[str, str]
-) -> go.Figure:
-    """Accuracy per epoch: for each (name, epochs, train_acc, test_acc), two lines in %."""
-    fig = go.Figure()
-    for index, (name, epochs, train_acc, test_acc) in enumerate(series):
-        color = RUN_COLORS[index % len(RUN_COLORS)]
-        fig.add_scatter(x=epochs, y=[100 * a for a in train_acc], mode="lines+markers",
-                        name=f"{name} · {labels['train']}", line=dict(color=color, dash="dot"))  # fmt: skip
-        fig.add_scatter(x=epochs, y=[100 * a for a in test_acc], mode="lines+markers",
-                        name=f"{name} · {labels['test']}", line=dict(color=color))  # fmt: skip
-    fig.update_xaxes(dtick=1, rangemode="nonnegative")
-    fig.update_yaxes(range=[0, 100.5])
-    return _layout(fig, labels["title"], labels["x"], labels["y"], "accuracy")
+) -> VegaChart:
+    """Accuracy per epoch in %: for each (name, epochs, train_acc, test_acc) two lines.
+
+    ``labels`` holds title, x, y, train and test. Train is dotted, test solid.
+    """
+    frames = []
+    for name, epochs, train_acc, test_acc in series:
+        for split, values in ((labels["train"], train_acc), (labels["test"], test_acc)):
+            percent = [100 * value for value in values]
+            frames.append(pd.DataFrame({"epoch": epochs, "accuracy": percent, "run": name,
+                                        "split": split}))  # fmt: skip
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        {"epoch": [], "accuracy": [], "run": [], "split": []}
+    )  # fmt: skip
+    last_epoch = int(data["epoch"].max()) if len(data) else 1  # half an epoch of margin
+    line = {
+        "mark": {"type": "line", "point": True, "clip": True},
+        "params": _ZOOM,
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": labels["x"],
+                  "axis": {"tickMinStep": 1, "format": "d"},
+                  "scale": {"domain": [0.5, last_epoch + 0.5], "nice": False}},
+            "y": {"field": "accuracy", "type": "quantitative", "title": labels["y"],
+                  "scale": {"domain": [0, 100.5]}},
+            "color": _run_colors(list(data["run"])),
+            "strokeDash": {"field": "split", "type": "nominal", "title": None,
+                           "scale": {"domain": [labels["train"], labels["test"]],
+                                     "range": [[2, 3], [1, 0]]}, "legend": _STYLE_LEGEND},
+            "tooltip": [{"field": "run", "title": labels["title"]}, {"field": "split", "title": " "},
+                        {"field": "epoch", "title": labels["x"]},
+                        {"field": "accuracy", "title": labels["y"], "format": ".2f"}],
+        },
+    }  # fmt: skip
+    return VegaChart(data, _chart_spec(labels["title"], [line]))
 
 
 def lr_figure(x: list[float], rates: list[float], labels: dict[str, str]) -> go.Figure:

@@ -13,9 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from cnnlab.jobs import JobSnapshot, TrainingJob, Trial
-from cnnlab.plots import accuracy_figure, loss_figure
 from cnnlab.runs import RunRecord, make_record
-from ui.lab_live import accuracy_labels, loss_labels
+from ui.lab_live import draw_run_curves
 from ui.lab_state import cached_dataset, history, server_slots, session_lease
 from ui.lang import t
 
@@ -75,21 +74,9 @@ def _collect(key: str, job: TrainingJob) -> None:
     del st.session_state[_job_key(key)]
 
 
-def _series(runs) -> tuple[list, list]:
-    loss = [(r.label, [s.step for s in r.steps], [s.loss for s in r.steps]) for r in runs]
-    acc = [(r.label, [e.epoch for e in r.epochs], [e.train_acc for e in r.epochs],
-            [e.test_acc for e in r.epochs]) for r in runs]  # fmt: skip
-    return loss, acc
-
-
 def draw_comparison(runs, key: str) -> None:
     """Overlay loss and accuracy curves of several runs (``RunRecord`` or ``RunMetrics``)."""
-    loss, acc = _series(runs)
-    left, right = st.columns(2)
-    left.plotly_chart(loss_figure(loss, loss_labels()), width="stretch", key=f"{key}_cmp_loss")
-    right.plotly_chart(
-        accuracy_figure(acc, accuracy_labels()), width="stretch", key=f"{key}_cmp_acc"
-    )
+    draw_run_curves([(r.label, r.steps, r.epochs) for r in runs], f"{key}_cmp")
 
 
 def comparison_table(records: list[RunRecord]) -> pd.DataFrame:

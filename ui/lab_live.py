@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnlab.jobs import JobSnapshot
-from cnnlab.plots import accuracy_figure, loss_figure
+from cnnlab.plots import accuracy_chart, loss_chart
 from ui.lab_state import collect_finished_job, current_job
 from ui.lang import t
 
@@ -28,18 +28,29 @@ def _thin(xs: list, ys: list) -> tuple[list, list]:
     return xs[::stride], ys[::stride]
 
 
-def draw_curves(snapshot_steps, snapshot_epochs, name: str, key_prefix: str) -> None:
-    """Loss per step and accuracy per epoch side by side."""
+def draw_run_curves(runs: list[tuple[str, list, list]], key_prefix: str) -> None:
+    """Draw loss per step and accuracy per epoch side by side for (name, steps, epochs) runs.
+
+    ``steps`` and ``epochs`` are ``StepMetrics`` and ``EpochMetrics`` lists.
+    """
+    loss_series, accuracy_series = [], []
+    for name, steps, epochs in runs:
+        loss_series.append((name, *_thin([s.step for s in steps], [s.loss for s in steps])))
+        accuracy_series.append((name, [e.epoch for e in epochs], [e.train_acc for e in epochs],
+                                [e.test_acc for e in epochs]))  # fmt: skip
     left, right = st.columns(2)
-    steps, losses = _thin([s.step for s in snapshot_steps], [s.loss for s in snapshot_steps])
-    left.plotly_chart(loss_figure([(name, steps, losses)], loss_labels()), width="stretch",
-                      key=f"{key_prefix}_loss_chart")  # fmt: skip
-    epochs = snapshot_epochs
-    right.plotly_chart(
-        accuracy_figure([(name, [e.epoch for e in epochs], [e.train_acc for e in epochs],
-                          [e.test_acc for e in epochs])], accuracy_labels()),
-        width="stretch", key=f"{key_prefix}_acc_chart",
-    )  # fmt: skip
+    loss = loss_chart(loss_series, loss_labels())
+    left.vega_lite_chart(loss.data, loss.spec, width="stretch", key=f"{key_prefix}_loss_chart")
+    accuracy = accuracy_chart(accuracy_series, accuracy_labels())
+    right.vega_lite_chart(
+        accuracy.data, accuracy.spec, width="stretch", key=f"{key_prefix}_acc_chart"
+    )
+    st.caption(t("lab.chart.style_note"))
+
+
+def draw_curves(snapshot_steps, snapshot_epochs, name: str, key_prefix: str) -> None:
+    """Draw one run's curves: loss per step and accuracy per epoch side by side."""
+    draw_run_curves([(name, snapshot_steps, snapshot_epochs)], key_prefix)
 
 
 def _progress(snapshot: JobSnapshot, epochs_planned: int) -> None:

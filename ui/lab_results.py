@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnlab.plots import accuracy_figure, confusion_figure, loss_figure
+from cnnlab.plots import confusion_figure
 from cnnlab.runs import RunRecord
-from ui.lab_live import accuracy_labels, loss_labels
+from ui.lab_live import draw_run_curves
 from ui.lab_state import cached_dataset, history
 from ui.lang import t
 from ui.layout import term
@@ -96,17 +96,7 @@ def history_panel() -> None:
     chosen = st.multiselect(t("lab.overlay"), labels, default=labels[-3:], key="lab_overlay")
     selected = [r for r in runs if r.label in chosen]
     if selected:
-        left, right = st.columns(2)
-        left.plotly_chart(
-            loss_figure([(r.label, [s.step for s in r.steps], [s.loss for s in r.steps]) for r in selected],
-                        loss_labels()),
-            width="stretch", key="lab_history_loss",
-        )  # fmt: skip
-        right.plotly_chart(
-            accuracy_figure([(r.label, [e.epoch for e in r.epochs], [e.train_acc for e in r.epochs],
-                              [e.test_acc for e in r.epochs]) for r in selected], accuracy_labels()),
-            width="stretch", key="lab_history_acc",
-        )  # fmt: skip
+        draw_run_curves([(r.label, r.steps, r.epochs) for r in selected], "lab_history")
     st.dataframe(pd.DataFrame([_config_row(r) for r in runs]), hide_index=True, width="stretch")
     _downloads(runs)
 

@@ -12,12 +12,12 @@ from tests.e2e.conftest import streamlit_server, wait_for_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
+# Points of the raw loss curve: Vega draws the first Vega-Lite chart of the lab (the loss)
+# as SVG, one path per line, with an "L" command per point after the first.
 LOSS_POINTS = """() => {
-    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-        const title = plot.layout && plot.layout.title && plot.layout.title.text;
-        if (title && title.includes('Training loss') && plot.data.length) return plot.data[0].x.length;
-    }
-    return 0;
+    const path = document.querySelector("[data-testid='stVegaLiteChart'] g.mark-line path");
+    const d = path ? path.getAttribute("d") || "" : "";
+    return d ? d.split("L").length : 0;
 }"""
 
 
@@ -38,10 +38,14 @@ def test_train_watch_switch_language_and_draw(page, server_url):
     wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
 
-    # The loss chart gains points while the run is going.
+    # The loss chart gains points while the run is going, updated in place (not remounted).
     assert wait_until(lambda: loss_points(page) > 0, 120)
+    page.evaluate("""() => { document.querySelector("[data-testid='stVegaLiteChart'] svg")
+                                 .dataset.cnnlabMark = "first"; }""")
     first = loss_points(page)
     assert wait_until(lambda: loss_points(page) > first, 60)
+    marked = page.locator("[data-testid='stVegaLiteChart'] svg[data-cnnlab-mark='first']")
+    assert marked.count() == 1, "the live chart was replaced instead of updated"
 
     # The run ends with a test accuracy, and the page shows it.
     assert wait_until(lambda: any("test accuracy" in text for text in alert_texts(page)), 240)
