@@ -65,7 +65,7 @@ def tutorial_samples_per_s(epochs: int) -> float:
                         shuffle=True)  # fmt: skip
     torch.manual_seed(0)
     model = build_model(preset("small"))
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=TrainConfig().lr)
     seen, started = 0, time.perf_counter()
     for _ in range(epochs):
         for x, y in loader:
@@ -79,7 +79,7 @@ def compute_only_samples_per_s(steps: int) -> float:
     x, y = data.x_train[:BATCH], data.y_train[:BATCH]
     torch.manual_seed(0)
     model = build_model(preset("small"))
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=TrainConfig().lr)
     for _ in range(5):  # warm-up
         step(model, optimizer, x, y)
     started = time.perf_counter()

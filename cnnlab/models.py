@@ -76,15 +76,14 @@ def preset(
         "small": [ConvBlockConfig(16), ConvBlockConfig(32)],
         "medium": [ConvBlockConfig(32), ConvBlockConfig(64), ConvBlockConfig(64, pool="none")],
         "bn-recipe": [
-            ConvBlockConfig(32, batch_norm=True, pool="none"),
             ConvBlockConfig(32, batch_norm=True),
-            ConvBlockConfig(64, batch_norm=True, pool="none"),
             ConvBlockConfig(64, batch_norm=True),
+            ConvBlockConfig(128, batch_norm=True, pool="none"),
         ],
     }
     if name not in blocks:
         raise ValueError(f"unknown preset {name!r}; expected one of {list(blocks)}")
-    hidden = 128 if name == "bn-recipe" else 0
+    hidden = 0
     return CNNConfig(in_channels, image_size, num_classes, blocks[name], hidden_units=hidden)
 
 

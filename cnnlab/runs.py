@@ -26,7 +26,7 @@ class RunRecord:
     """Everything the lab shows about one run; the model is a CPU copy in eval mode."""
 
     run_id: int
-    label: str  # e.g. "#3 small · adam · lr 0.002"
+    label: str  # e.g. "#3 small · Adam · lr 0.004"
     config: TrainConfig
     status: str  # finished, stopped, diverged or failed
     steps: list[StepMetrics]

@@ -38,7 +38,7 @@ class TrainConfig:
     dataset: str = "mnist-5k"
     model: CNNConfig = field(default_factory=lambda: preset("small"))
     optimizer: str = "adam"
-    lr: float = 2e-3
+    lr: float = 4e-3
     momentum: float = 0.9  # SGD only
     weight_decay: float = 0.0
     batch_size: int = 64
@@ -70,8 +70,9 @@ class TrainConfig:
 def recipe_99(epochs: int = 15) -> TrainConfig:
     """Return the MNIST-5k recipe that reaches about 99 % test accuracy.
 
-    BatchNorm, random shifts of up to 2 pixels and a one-cycle schedule; about a minute on
-    two CPU cores (see ``bench/RESULTS.md``).
+    BatchNorm, random shifts of up to 2 pixels, label smoothing 0.1 and a one-cycle
+    schedule. Seeds 0, 1 and 2 ended at 99.0–99.1 % after 15 epochs, about a minute on two
+    CPU cores (``bench/recipes.py``, figures in ``bench/RESULTS.md``).
     """
     return TrainConfig(
         model=preset("bn-recipe"),
@@ -82,6 +83,7 @@ def recipe_99(epochs: int = 15) -> TrainConfig:
         epochs=epochs,
         schedule="onecycle",
         shift_augment=2,
+        label_smoothing=0.1,
     )
 
 

@@ -92,7 +92,15 @@ def test_batch_norm_block_has_no_conv_bias():
     model = build_model(preset("bn-recipe"))
     conv = first_conv(model)
     assert conv.bias is None
-    assert len(conv_layers(model)) == 4
+    assert len(conv_layers(model)) == 3
+
+
+def test_recipe_parameter_count_by_formula():
+    # Bias-free 3x3 convs with BatchNorm (2 parameters per channel), two 2x2 poolings
+    # (28 -> 14 -> 7), then a linear layer from 128 * 7 * 7 features to 10 classes.
+    convs = (32 * 1 * 9 + 2 * 32) + (64 * 32 * 9 + 2 * 64) + (128 * 64 * 9 + 2 * 128)
+    expected = convs + (128 * 7 * 7 * 10 + 10)
+    assert count_parameters(build_model(preset("bn-recipe"))) == expected
 
 
 def test_config_round_trips_through_dict():

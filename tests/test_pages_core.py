@@ -137,7 +137,7 @@ def test_lab_run_label_in_chinese(open_page):
     at.selectbox(key="lab_preset").set_value("tiny").run()
     at.number_input(key="lab_epochs").set_value(1).run()
     at.button(key="lab_start").click().run()
-    assert at.session_state["lab_pending"][1] == "#1 微型 · Adam · 学习率 0.002"
+    assert at.session_state["lab_pending"][1] == "#1 微型 · Adam · 学习率 0.004"
     at.button(key="lab_stop").click().run()
 
     at.session_state["lab_blocks_tiny"] = {
@@ -145,7 +145,7 @@ def test_lab_run_label_in_chinese(open_page):
     }  # fmt: skip
     at.run()
     at.button(key="lab_start").click().run()
-    assert at.session_state["lab_pending"][1].endswith(" 微型（已修改）· Adam · 学习率 0.002")
+    assert at.session_state["lab_pending"][1].endswith(" 微型（已修改）· Adam · 学习率 0.004")
 
 
 def test_lab_pause_resume_stop(open_page):

@@ -35,7 +35,7 @@ DEFAULTS = {
     "lab_preset": "small",
     "lab_hidden": 0,
     "lab_optimizer": "adam",
-    "lab_lr": 2e-3,
+    "lab_lr": 4e-3,
     "lab_batch": 64,
     "lab_epochs": 3,
     "lab_schedule": "constant",
@@ -102,6 +102,7 @@ def apply_recipe() -> None:
         "lab_optimizer": recipe.optimizer, "lab_lr": recipe.lr, "lab_batch": recipe.batch_size,
         "lab_epochs": recipe.epochs, "lab_schedule": recipe.schedule,
         "lab_weight_decay": recipe.weight_decay, "lab_shift": recipe.shift_augment,
+        "lab_smoothing": recipe.label_smoothing,
     })  # fmt: skip
     reset_blocks("bn-recipe")
 
