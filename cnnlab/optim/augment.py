@@ -20,6 +20,7 @@ from torchvision.transforms import v2
 
 from cnnlab.data import LabData
 from cnnlab.jobs import Trial
+from cnnlab.optim.study import SubsetBudget
 from cnnlab.shapes import ShapesConfig, class_names, generate_shapes
 from cnnlab.training import TrainConfig, seeded
 
@@ -273,7 +274,7 @@ def _erase(x: torch.Tensor, prob: float, generator: torch.Generator) -> torch.Te
 
 
 @dataclass(frozen=True)
-class AugmentStudy:
+class AugmentStudy(SubsetBudget):
     """Train with vs without augmentation on a small subset, on the same budget."""
 
     subset: int = 500  # training images kept (class-balanced)
@@ -282,11 +283,6 @@ class AugmentStudy:
     lr: float = 2e-3
     augment: BatchAugmentConfig = BatchAugmentConfig()
     seed: int = 0
-
-    @property
-    def steps(self) -> int:
-        """Optimizer steps of each run."""
-        return self.epochs * math.ceil(self.subset / self.batch_size)
 
 
 def augment_trials(study: AugmentStudy, labels: dict[str, str]) -> list[Trial]:

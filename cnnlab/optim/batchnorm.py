@@ -22,6 +22,7 @@ from torch import nn
 from cnnlab.data import LabData
 from cnnlab.jobs import Trial
 from cnnlab.models import CNNConfig, ConvBlockConfig, SmallCNN, build_model, with_input
+from cnnlab.optim.study import SubsetBudget
 from cnnlab.training import TrainConfig, seeded
 
 # --- activation statistics during training -------------------------------------------------
@@ -98,7 +99,7 @@ def deep_cnn(batch_norm: bool, widths: tuple[int, ...] = (16, 16, 32, 32)) -> CN
 
 
 @dataclass(frozen=True)
-class BatchNormStudy:
+class BatchNormStudy(SubsetBudget):
     """With vs without BatchNorm: same data, seed, optimizer and steps."""
 
     subset: int = 2000
@@ -107,11 +108,6 @@ class BatchNormStudy:
     optimizer: str = "sgd"
     lr: float = 0.01
     seed: int = 0
-
-    @property
-    def steps(self) -> int:
-        """Optimizer steps of each run."""
-        return self.epochs * -(-self.subset // self.batch_size)
 
     def config(self, batch_norm: bool) -> TrainConfig:
         return TrainConfig(model=deep_cnn(batch_norm), optimizer=self.optimizer, lr=self.lr,

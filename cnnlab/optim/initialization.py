@@ -13,7 +13,6 @@ Schemes (every conv and linear weight; biases start at 0):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ from torch import nn
 
 from cnnlab.data import LabData
 from cnnlab.jobs import Trial
+from cnnlab.optim.study import SubsetBudget
 from cnnlab.training import TrainConfig, seeded
 
 SCHEMES = ("zeros", "constant", "small_normal", "large_normal", "xavier", "kaiming")
@@ -227,7 +227,7 @@ def filter_grid(model: nn.Module, layer_index: int = 0, max_filters: int = 16) -
 
 
 @dataclass(frozen=True)
-class InitStudy:
+class InitStudy(SubsetBudget):
     depth: int = 8
     width: int = 8
     activation: str = "relu"
@@ -236,10 +236,6 @@ class InitStudy:
     batch_size: int = 64
     lr: float = 0.05
     seed: int = 0
-
-    @property
-    def steps(self) -> int:
-        return self.epochs * math.ceil(self.subset / self.batch_size)
 
 
 def init_trials(study: InitStudy, schemes: list[str], labels: dict[str, str]) -> list[Trial]:

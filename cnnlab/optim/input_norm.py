@@ -8,7 +8,6 @@ batch of feature maps, with the axes each one averages over.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,6 +17,7 @@ from torch import nn
 from cnnlab.data import LabData, stratified_split
 from cnnlab.jobs import Trial
 from cnnlab.models import preset
+from cnnlab.optim.study import SubsetBudget
 from cnnlab.paths import MNIST_5K_PATH
 from cnnlab.shapes import ShapesConfig, generate_shapes
 from cnnlab.training import TrainConfig
@@ -80,17 +80,13 @@ def rescale_inputs(data: LabData, scale: str) -> LabData:
 
 
 @dataclass(frozen=True)
-class InputScaleStudy:
+class InputScaleStudy(SubsetBudget):
     subset: int = 1000
     epochs: int = 3
     batch_size: int = 64
     optimizer: str = "sgd"
     lr: float = 0.01
     seed: int = 0
-
-    @property
-    def steps(self) -> int:
-        return self.epochs * math.ceil(self.subset / self.batch_size)
 
 
 def input_scale_trials(

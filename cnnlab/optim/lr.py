@@ -15,6 +15,7 @@ import numpy as np
 
 from cnnlab.jobs import Trial
 from cnnlab.models import preset
+from cnnlab.optim.study import SubsetBudget
 from cnnlab.plots import smooth
 from cnnlab.schedules import LR_RANGE_TEST, schedule_curve
 from cnnlab.training import StepMetrics, TrainConfig
@@ -109,18 +110,15 @@ def snap_to(value: float, options: tuple[float, ...]) -> float:
 
 
 @dataclass(frozen=True)
-class ScheduleStudy:
+class ScheduleStudy(SubsetBudget):
+    """Schedules compared on one budget; ``steps`` is also each designed curve's length."""
+
     base_lr: float = 3e-3
     epochs: int = 3
     subset: int = 1000
     batch_size: int = 64
     optimizer: str = "adam"
     seed: int = 0
-
-    @property
-    def steps(self) -> int:
-        """Optimizer steps of each run, which is also the length of each designed curve."""
-        return self.epochs * math.ceil(self.subset / self.batch_size)
 
     def config(self, schedule: str) -> TrainConfig:
         return TrainConfig(model=preset("small"), optimizer=self.optimizer, lr=self.base_lr,

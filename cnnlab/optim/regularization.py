@@ -17,13 +17,14 @@ from cnnlab.data import LabData
 from cnnlab.jobs import Trial
 from cnnlab.models import CNNConfig, preset
 from cnnlab.optim.augment import BatchAugment, BatchAugmentConfig
+from cnnlab.optim.study import SubsetBudget
 from cnnlab.training import TrainConfig
 
 REMEDIES = ("weight_decay", "dropout", "label_smoothing", "augmentation", "early_stopping")
 
 
 @dataclass(frozen=True)
-class RegularizationStudy:
+class RegularizationStudy(SubsetBudget):
     subset: int = 300  # training images (class-balanced)
     epochs: int = 30
     batch_size: int = 50
@@ -35,11 +36,6 @@ class RegularizationStudy:
     patience: int = 3  # early stopping: epochs without a new validation-loss minimum
     validation_fraction: float = 0.2  # of the subset, held out for early stopping only
     seed: int = 0
-
-    @property
-    def steps(self) -> int:
-        """Optimizer steps of a run that trains on the whole subset for every epoch."""
-        return self.epochs * math.ceil(self.subset / self.batch_size)
 
     @property
     def validation_size(self) -> int:

@@ -29,14 +29,19 @@ def alert_texts(page) -> list[str]:
     return page.locator("[data-testid='stAlert']").all_inner_texts()
 
 
-def test_train_watch_switch_language_and_draw(page, server_url):
-    page.goto(f"{server_url}/lab?lang=en")
+def start_lab_run(page, base_url: str, epochs: int) -> None:
+    """Open the lab in English, set the number of epochs and press Start training."""
+    page.goto(f"{base_url}/lab?lang=en")
     wait_for_app(page)
-    epochs = page.get_by_label("Epochs")
-    epochs.fill("2")
-    epochs.press("Enter")
+    field = page.get_by_label("Epochs")
+    field.fill(str(epochs))
+    field.press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
+
+
+def test_train_watch_switch_language_and_draw(page, server_url):
+    start_lab_run(page, server_url, epochs=2)
 
     # The loss chart gains points while the run is going, updated in place (not remounted).
     assert wait_until(lambda: loss_points(page) > 0, 120)
@@ -112,13 +117,7 @@ def test_closed_tab_stops_its_training_job(page):
     # A 3-second grace period instead of 45 keeps the test short; the path is the same.
     with streamlit_server({"CNNLAB_ORPHAN_GRACE_S": "3", "CNNLAB_MAX_JOBS": "2"}) as url:
         trainer = page.context.new_page()
-        trainer.goto(f"{url}/lab?lang=en")
-        wait_for_app(trainer)
-        epochs = trainer.get_by_label("Epochs")
-        epochs.fill("30")
-        epochs.press("Enter")
-        wait_for_app(trainer)
-        trainer.get_by_role("button", name="Start training").click()
+        start_lab_run(trainer, url, epochs=30)
         assert wait_until(lambda: loss_points(trainer) > 0, 120)
 
         # Another visitor's page shows the busy slot.
