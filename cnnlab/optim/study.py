@@ -1,4 +1,4 @@
-"""What the optimization lessons' comparison studies share."""
+"""Parts shared by the optimization lessons' comparison studies."""
 
 from __future__ import annotations
 
