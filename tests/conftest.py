@@ -7,17 +7,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnlab.jobs import TrainingJob
-
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 LANGS = ("en", "zh")
 
 
 def stop_jobs(at: AppTest) -> None:
-    """Stop and join every background job an ``AppTest`` session started."""
+    """Stop and join every background job an ``AppTest`` session started.
+
+    Training jobs and hyper-parameter searches both have ``stop()`` and ``join()``.
+    """
     for value in list(at.session_state.values()):
-        if isinstance(value, TrainingJob):
+        if callable(getattr(value, "stop", None)) and callable(getattr(value, "join", None)):
             value.stop()
             value.join(timeout=30)
 

@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from cnnlab.colorspaces import convert
-from cnnlab.i18n import LANGUAGES, translate
+from cnnlab.i18n import translate
 from cnnlab.imageio import load_sample
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "app_pages/color_spaces.py"
-
-
-@pytest.fixture(params=LANGUAGES)
-def lang(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def open_page():
-    """Return ``open_page(page, lang)``: an AppTest already showing ``page`` in ``lang``."""
-
-    def _open(page: str, lang: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.query_params["lang"] = lang
-        at.run()
-        at.switch_page(page)
-        at.run()
-        return at
-
-    return _open
 
 
 def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import optim_support  # noqa: F401  (one torch thread for the background runs)
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from cnnlab.i18n import LANGUAGES, translate
+from cnnlab.i18n import translate
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 AUGMENTATION = "app_pages/augmentation.py"
 BATCHNORM = "app_pages/batchnorm.py"
 LEARNING_RATE = "app_pages/learning_rate.py"
@@ -20,33 +17,6 @@ INITIALIZATION = "app_pages/initialization.py"
 FINE_TUNING = "app_pages/fine_tuning.py"
 HPARAM = "app_pages/hparam_search.py"
 INPUT_NORM = "app_pages/input_normalization.py"
-
-
-@pytest.fixture(params=LANGUAGES)
-def lang(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def open_page():
-    """Return ``open_page(page, lang)``: an AppTest showing ``page``; its jobs stop at teardown."""
-    apps: list[AppTest] = []
-
-    def _open(page: str, lang: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.query_params["lang"] = lang
-        at.run()
-        at.switch_page(page)
-        at.run()
-        apps.append(at)
-        return at
-
-    yield _open
-    for at in apps:
-        for value in at.session_state.values():
-            if hasattr(value, "stop") and hasattr(value, "join"):
-                value.stop()
-                value.join(timeout=30)
 
 
 def wait_for_experiment(at, key: str, timeout: float = 300.0) -> None:
