@@ -10,7 +10,7 @@ from cnnlab.plots import bar_probabilities
 from ui.draw_canvas import draw_pad
 from ui.image_input import image_input
 from ui.inside_view import feature_map_grid, filter_grid
-from ui.lab_state import cached_dataset, history
+from ui.lab_state import cached_dataset, display_label, history
 from ui.lang import t
 from ui.layout import show_error
 
@@ -23,9 +23,10 @@ if not runs:
     st.info(t("inside.no_model"), icon=":material/info:")
     st.page_link("app_pages/lab.py", label=t("inside.go_to_lab"), icon=":material/model_training:")
     st.stop()
-labels = [r.label for r in runs]
-label = st.selectbox(t("inside.model"), labels, index=len(labels) - 1, key="inside_run")
-record = runs[labels.index(label)]
+by_id = {r.run_id: r for r in runs}
+run_id = st.selectbox(t("inside.model"), list(by_id), index=len(by_id) - 1, key="inside_run",
+                      format_func=lambda i: display_label(by_id[i]))  # fmt: skip
+record = by_id[run_id]
 data = cached_dataset(record.config.dataset, record.config.seed)
 model = record.model
 

@@ -6,8 +6,8 @@ from cnnlab.datasets import dataset_shape
 from cnnlab.models import with_input
 from ui.lab_live import draw_curves, live_panel
 from ui.lab_results import confusion_and_mistakes, history_panel, outcome
-from ui.lab_settings import model_summary, run_label, settings_panel
-from ui.lab_state import current_job, history, server_slots, start_job
+from ui.lab_settings import model_summary, run_labels, settings_panel
+from ui.lab_state import current_job, display_label, history, server_slots, start_job
 from ui.lang import t
 
 st.title(t("lab.title"))
@@ -28,10 +28,10 @@ with main_column:
     job = current_job()
     running = job is not None and job.alive
     slots = server_slots()
-    label = run_label(config)
+    labels = run_labels(config)
     if st.button(t("lab.restart") if running else t("lab.start"), key="lab_start", type="primary",
                  icon=":material/play_arrow:", disabled=not valid, width="stretch"):  # fmt: skip
-        start_job(config, label)
+        start_job(config, labels)
         st.rerun()
     st.caption(
         t("lab.server_load", running=slots.running, capacity=slots.capacity, waiting=slots.waiting)
@@ -44,7 +44,7 @@ with main_column:
     latest = history().latest
     if latest is not None and current_job() is None:
         outcome(latest)
-        draw_curves(latest.steps, latest.epochs, latest.label, "lab_latest")
+        draw_curves(latest.steps, latest.epochs, display_label(latest), "lab_latest")
         confusion_and_mistakes(latest)
     elif latest is None and current_job() is None:
         st.info(t("lab.empty"), icon=":material/info:")

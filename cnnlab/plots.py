@@ -61,7 +61,7 @@ _STYLE_LEGEND = None
 def _chart_spec(title: str, layers: list[dict], height: int = 340) -> dict[str, Any]:
     return {
         "title": title, "height": height, "layer": layers,
-        "config": {"legend": {"labelLimit": 400}},
+        "config": {"legend": {"labelLimit": 260}},  # longer run labels end in "…"
     }  # fmt: skip
 
 
@@ -96,7 +96,8 @@ def loss_chart(
         "mark": {"type": "line", "clip": True},
         "params": _ZOOM,
         "encoding": {
-            "x": {"field": "step", "type": "quantitative", "title": labels["x"]},
+            "x": {"field": "step", "type": "quantitative", "title": labels["x"],
+                  "axis": {"tickMinStep": 1, "format": "d"}},
             "y": {"field": "loss", "type": "quantitative", "title": labels["y"]},
             "color": _run_colors(list(data["run"])),
             "detail": {"field": "curve"},

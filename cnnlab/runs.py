@@ -26,7 +26,7 @@ class RunRecord:
     """Everything the lab shows about one run; the model is a CPU copy in eval mode."""
 
     run_id: int
-    label: str  # e.g. "#3 small · Adam · lr 0.004"
+    label: str  # e.g. "#3 small · Adam · lr 0.004", in the language the run started in
     config: TrainConfig
     status: str  # finished, stopped, diverged or failed
     steps: list[StepMetrics]
@@ -38,6 +38,8 @@ class RunRecord:
     classes: tuple[str, ...] = ()
     error: LocalizedError | None = None  # why a failed run failed
     created: float = field(default_factory=time.time)
+    # The label in every language, by language code (empty: ``label`` serves them all).
+    translations: dict[str, str] = field(default_factory=dict)
 
     @property
     def test_accuracy(self) -> float | None:

@@ -67,11 +67,11 @@ class TrainConfig:
         return cls(**values)
 
 
-def recipe_99(epochs: int = 15) -> TrainConfig:
+def recipe_99(epochs: int = 12) -> TrainConfig:
     """Return the MNIST-5k recipe that reaches about 99 % test accuracy.
 
     BatchNorm, random shifts of up to 2 pixels, label smoothing 0.1 and a one-cycle
-    schedule. Seeds 0, 1 and 2 ended at 99.0–99.1 % after 15 epochs, about a minute on two
+    schedule. Seeds 0, 1 and 2 ended at 99.0–99.1 % after 12 epochs, about a minute on two
     CPU cores (``bench/recipes.py``, figures in ``bench/RESULTS.md``).
     """
     return TrainConfig(

@@ -124,6 +124,8 @@ def test_lab_trains_and_keeps_run_across_language_switch(open_page):
 
     at.segmented_control(key="app_language_switch").set_value("zh").run()
     assert "已完成" in at.success[0].value
+    assert "#1 小型 · Adam · 学习率 0.004" in at.success[0].value  # the label follows too
+    assert at.multiselect(key="lab_overlay").value == [1]
     assert at.session_state["lab_history"].latest.epochs
 
     at.selectbox(key="lab_true_class").set_value("4").run()
@@ -137,7 +139,8 @@ def test_lab_run_label_in_chinese(open_page):
     at.selectbox(key="lab_preset").set_value("tiny").run()
     at.number_input(key="lab_epochs").set_value(1).run()
     at.button(key="lab_start").click().run()
-    assert at.session_state["lab_pending"][1] == "#1 微型 · Adam · 学习率 0.004"
+    assert at.session_state["lab_pending"][1]["zh"] == "#1 微型 · Adam · 学习率 0.004"
+    assert at.session_state["lab_pending"][1]["en"] == "#1 tiny · Adam · lr 0.004"
     at.button(key="lab_stop").click().run()
 
     at.session_state["lab_blocks_tiny"] = {
@@ -145,7 +148,7 @@ def test_lab_run_label_in_chinese(open_page):
     }  # fmt: skip
     at.run()
     at.button(key="lab_start").click().run()
-    assert at.session_state["lab_pending"][1].endswith(" 微型（已修改）· Adam · 学习率 0.004")
+    assert at.session_state["lab_pending"][1]["zh"] == "#2 微型（已修改）· Adam · 学习率 0.004"
 
 
 def test_lab_pause_resume_stop(open_page):

@@ -10,7 +10,7 @@ from cnnlab.datasets import dataset_shape
 from cnnlab.models import CNNConfig, preset, with_input
 from cnnlab.training import TrainConfig
 from ui.lab_settings import DEFAULTS, saved_blocks
-from ui.lab_state import latest_record
+from ui.lab_state import display_label, latest_record
 
 
 def lab_settings_config(state: Any) -> TrainConfig:
@@ -47,4 +47,4 @@ def latest_run() -> tuple[str, TrainConfig, CNNConfig | BlockNetConfig] | None:
     model_config = getattr(record.model, "config", None)
     if not isinstance(model_config, CNNConfig | BlockNetConfig):
         return None
-    return record.label, record.config, model_config
+    return display_label(record), record.config, model_config

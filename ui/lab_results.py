@@ -9,7 +9,7 @@ import streamlit as st
 from cnnlab.plots import confusion_figure
 from cnnlab.runs import RunRecord
 from ui.lab_live import draw_run_curves
-from ui.lab_state import cached_dataset, history
+from ui.lab_state import cached_dataset, display_label, history
 from ui.lang import t
 from ui.layout import term
 
@@ -20,20 +20,21 @@ def outcome(record: RunRecord) -> None:
     """Say how the run ended, in one message."""
     accuracy = record.test_accuracy
     if record.status == "finished":
-        st.success(t("lab.outcome.finished", label=record.label, acc=f"{100 * (accuracy or 0):.2f}"),
+        st.success(t("lab.outcome.finished", label=display_label(record), acc=f"{100 * (accuracy or 0):.2f}"),
                    icon=":material/check_circle:")  # fmt: skip
     elif record.status == "stopped":
-        st.info(t("lab.outcome.stopped", label=record.label, steps=len(record.steps)),
+        st.info(t("lab.outcome.stopped", label=display_label(record), steps=len(record.steps)),
                 icon=":material/stop_circle:")  # fmt: skip
     elif record.status == "diverged":
         last = record.last_finite_loss
-        st.error(t("lab.outcome.diverged", label=record.label, lr=f"{record.config.lr:g}",
+        st.error(t("lab.outcome.diverged", label=display_label(record), lr=f"{record.config.lr:g}",
                    last=f"{last:.4f}" if last is not None else "—", step=len(record.steps) + 1),
                  icon=":material/warning:")  # fmt: skip
     else:
         reason = t(record.error.key, **record.error.params) if record.error else "—"
         st.error(
-            t("lab.outcome.failed", label=record.label, reason=reason), icon=":material/error:"
+            t("lab.outcome.failed", label=display_label(record), reason=reason),
+            icon=":material/error:",
         )
 
 
@@ -86,17 +87,34 @@ def confusion_and_mistakes(record: RunRecord) -> None:
              clamp=True)  # fmt: skip
 
 
+def _select_new_runs(run_ids: list[int]) -> None:
+    """Add runs the overlay has not offered before to its selection (the last three at first).
+
+    The multiselect keeps the learner's choice across reruns; a run that just finished is
+    added once, so the history shows it without undoing what the learner removed.
+    """
+    offered = st.session_state.setdefault("lab_overlay_offered", [])
+    new = [run_id for run_id in run_ids if run_id not in offered]
+    if not new:
+        return
+    chosen = [run_id for run_id in st.session_state.get("lab_overlay", []) if run_id in run_ids]
+    st.session_state["lab_overlay"] = (chosen + new)[-3:] if not offered else chosen + new
+    offered.extend(new)
+
+
 def history_panel() -> None:
     """Compare the session's last runs: overlaid curves and a table of their configs."""
     runs = list(history())
     if not runs:
         return
     st.subheader(t("lab.history_title"))
-    labels = [r.label for r in runs]
-    chosen = st.multiselect(t("lab.overlay"), labels, default=labels[-3:], key="lab_overlay")
-    selected = [r for r in runs if r.label in chosen]
+    by_id = {r.run_id: r for r in runs}
+    _select_new_runs(list(by_id))
+    chosen = st.multiselect(t("lab.overlay"), list(by_id), key="lab_overlay",
+                            format_func=lambda run_id: display_label(by_id[run_id]))  # fmt: skip
+    selected = [by_id[run_id] for run_id in chosen if run_id in by_id]
     if selected:
-        draw_run_curves([(r.label, r.steps, r.epochs) for r in selected], "lab_history")
+        draw_run_curves([(display_label(r), r.steps, r.epochs) for r in selected], "lab_history")
     st.dataframe(pd.DataFrame([_config_row(r) for r in runs]), hide_index=True, width="stretch")
     _downloads(runs)
 
@@ -108,25 +126,32 @@ def _config_row(r: RunRecord) -> dict:
     return {
         t("lab.col.run"): r.label,
         t("lab.col.status"): t(f"lab.status.{r.status}"),
-        t("lab.dataset"): c.dataset,
+        t("lab.dataset"): _name("lab.dataset_name", c.dataset),
         t("lab.col.blocks"): blocks,
-        t("lab.col.optimizer"): c.optimizer,
+        t("lab.col.optimizer"): _name("lab.optimizer_name", c.optimizer),
         t("lab.col.lr"): f"{c.lr:g}",
         t("lab.col.batch"): c.batch_size,
         t("lab.epochs"): c.epochs,
-        t("lab.col.schedule"): c.schedule,
+        t("lab.col.schedule"): _name("lab.schedule_name", c.schedule),
         t("lab.shift"): c.shift_augment,
         t("lab.col.test_acc"): f"{100 * last.test_acc:.2f} %" if last else "—",
         t("lab.col.seconds"): f"{last.seconds:.1f}" if last else "—",
     }
 
 
+def _name(prefix: str, value: str) -> str:
+    """Translate ``{prefix}.{value}``; a value without a translation is shown as it is."""
+    try:
+        return t(f"{prefix}.{value}")
+    except KeyError:
+        return value
+
+
 def _downloads(runs: list[RunRecord]) -> None:
-    labels = [r.label for r in runs]
-    label = st.selectbox(
-        t("lab.download_run"), labels, index=len(labels) - 1, key="lab_download_run"
-    )
-    record = runs[labels.index(label)]
+    by_id = {r.run_id: r for r in runs}
+    run_id = st.selectbox(t("lab.download_run"), list(by_id), index=len(by_id) - 1, key="lab_download_run",
+                          format_func=lambda i: display_label(by_id[i]))  # fmt: skip
+    record = by_id[run_id]
     stem = f"cnnlab-run{record.run_id}"
     c1, c2, c3 = st.columns(3)
     if record.model is not None:

@@ -10,6 +10,7 @@ import streamlit as st
 from cnnlab.datasets import DATASETS, DOWNLOAD_DATASETS
 from cnnlab.devices import pick_device, supports_amp
 from cnnlab.errors import LocalizedError
+from cnnlab.i18n import LANGUAGES, translate
 from cnnlab.models import (
     ACTIVATIONS,
     POOLS,
@@ -149,19 +150,24 @@ def _blocks_editor(preset_name: str) -> list[ConvBlockConfig]:
     return blocks
 
 
-def run_label(config: TrainConfig) -> str:
-    """Name a run by its preset, optimizer and learning rate, in the session's language.
+def run_labels(config: TrainConfig) -> dict[str, str]:
+    """Name a run by its preset, optimizer and learning rate, in every language.
 
     The label says "edited" when the block table no longer matches the preset's blocks.
     """
     preset_name = st.session_state.get("lab_preset", DEFAULTS["lab_preset"])
     edited = list(config.model.blocks) != list(preset(preset_name).blocks)
-    return t(
-        "lab.run_label_edited" if edited else "lab.run_label",
-        preset=t(f"lab.preset_short.{preset_name}"),
-        optimizer=t(f"lab.optimizer_name.{config.optimizer}"),
-        lr=f"{config.lr:g}",
-    )
+    key = "lab.run_label_edited" if edited else "lab.run_label"
+    return {
+        lang: translate(
+            key,
+            lang,
+            preset=translate(f"lab.preset_short.{preset_name}", lang),
+            optimizer=translate(f"lab.optimizer_name.{config.optimizer}", lang),
+            lr=f"{config.lr:g}",
+        )  # fmt: skip
+        for lang in LANGUAGES
+    }
 
 
 def settings_panel() -> TrainConfig:

@@ -16,12 +16,13 @@ from cnnlab.datasets import load_dataset
 from cnnlab.jobs import JobSlots, TrainingJob
 from cnnlab.runs import RunHistory, RunRecord, make_record
 from cnnlab.training import TrainConfig
+from ui.lang import current_language
 
 log = logging.getLogger(__name__)
 
 JOB_KEY = "lab_job"
 HISTORY_KEY = "lab_history"
-PENDING_KEY = "lab_pending"  # (run_id, label) of the job in JOB_KEY
+PENDING_KEY = "lab_pending"  # (run_id, {language: label}) of the job in JOB_KEY
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,8 +79,11 @@ def current_job() -> TrainingJob | None:
     return job
 
 
-def start_job(config: TrainConfig, label: str) -> TrainingJob:
-    """Start a job for ``config``, stopping any job this session already runs."""
+def start_job(config: TrainConfig, labels: dict[str, str]) -> TrainingJob:
+    """Start a job for ``config``, stopping any job this session already runs.
+
+    ``labels`` names the run in each language; the run id is put in front of each.
+    """
     old = st.session_state.get(JOB_KEY)
     if old is not None:
         old.stop()
@@ -87,7 +91,10 @@ def start_job(config: TrainConfig, label: str) -> TrainingJob:
     job = TrainingJob(config, lambda: cached_dataset(dataset, seed), server_slots())
     run_id = history().next_id()
     st.session_state[JOB_KEY] = job
-    st.session_state[PENDING_KEY] = (run_id, f"#{run_id} {label}")
+    st.session_state[PENDING_KEY] = (
+        run_id,
+        {lang: f"#{run_id} {text}" for lang, text in labels.items()},
+    )
     session_lease().watch(job)
     return job.start()
 
@@ -98,7 +105,9 @@ def collect_finished_job() -> RunRecord | None:
     if job is None or job.alive:
         return None
     snapshot = job.snapshot()
-    run_id, label = st.session_state.get(PENDING_KEY, (history().next_id(), "?"))
+    pending = st.session_state.get(PENDING_KEY)
+    run_id, labels = pending if pending is not None else (history().next_id(), {})
+    label = labels.get(current_language(), f"#{run_id}")
     status = "failed" if snapshot.state in ("failed", "cancelled") else snapshot.state
     record = make_record(
         run_id, label, job.config, status, snapshot.steps, snapshot.epochs,
@@ -106,10 +115,16 @@ def collect_finished_job() -> RunRecord | None:
         last_finite_loss=snapshot.last_finite_loss,
     )  # fmt: skip
     record.error = snapshot.error
+    record.translations = dict(labels)
     history().add(record)
     del st.session_state[JOB_KEY]
     st.session_state.pop(PENDING_KEY, None)
     return record
+
+
+def display_label(record: RunRecord) -> str:
+    """Return the run's label in the session's language (its start language if no other)."""
+    return record.translations.get(current_language(), record.label)
 
 
 def latest_model():

@@ -15,7 +15,7 @@ from cnnlab.optim.batchnorm import (
 )
 from cnnlab.optim.plots import layer_stats_figure
 from ui.experiments import experiment_records
-from ui.lab_state import cached_dataset
+from ui.lab_state import cached_dataset, display_label
 from ui.lang import t
 
 RECORDERS_KEY = "bn_recorders"
@@ -35,7 +35,7 @@ def lesson_model() -> tuple[nn.Module, str]:
         if record.model is not None and any(
             isinstance(m, nn.BatchNorm2d) for m in record.model.modules()
         ):
-            return record.model, t("optim_bn.model_trained", label=record.label)
+            return record.model, t("optim_bn.model_trained", label=display_label(record))
     return _warmed_up(0), t("optim_bn.model_fresh")
 
 

@@ -27,7 +27,7 @@ from cnnlab.pretrained import (
     wrap_lab_model,
 )
 from cnnlab.runs import RunRecord
-from ui.lab_state import cached_dataset, latest_record
+from ui.lab_state import cached_dataset, display_label, latest_record
 from ui.lang import t
 from ui.layout import show_error, term
 
@@ -170,7 +170,7 @@ def show_model_facts(loaded: LoadedModel, record: RunRecord | None) -> None:
         channels, size, _ = loaded.input_shape
         params = sum(p.numel() for p in loaded.model.parameters())
         accuracy = record.test_accuracy
-        st.caption(t("pretrained.facts.lab", label=record.label, dataset=record.config.dataset,
+        st.caption(t("pretrained.facts.lab", label=display_label(record), dataset=record.config.dataset,
                      acc=f"{100 * accuracy:.1f} %" if accuracy is not None else "–",
                      params=f"{params:,}", channels=channels, size=size,
                      accuracy=term("accuracy"), parameter=term("parameter")))  # fmt: skip
