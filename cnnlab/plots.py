@@ -138,7 +138,7 @@ def accuracy_chart(
                   "axis": {"tickMinStep": 1, "format": "d"},
                   "scale": {"domain": [0.5, last_epoch + 0.5], "nice": False}},
             "y": {"field": "accuracy", "type": "quantitative", "title": labels["y"],
-                  "scale": {"domain": [0, 100.5]}},
+                  "scale": {"zero": False, "domainMax": 100}},
             "color": _run_colors(list(data["run"])),
             "strokeDash": {"field": "split", "type": "nominal", "title": None,
                            "scale": {"domain": [labels["train"], labels["test"]],

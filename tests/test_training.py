@@ -3,6 +3,7 @@ import time
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from cnnlab.data import load_mnist_5k
 from cnnlab.models import preset
@@ -144,3 +145,15 @@ def test_invalid_settings_are_rejected(mnist):
         train(TrainConfig(lr=-1.0), mnist)
     with pytest.raises(ValueError, match="schedule"):
         train(TrainConfig(schedule="triangle"), mnist)
+
+
+def test_label_smoothing_loss_floor_is_half():
+    # The lab's recipe help says the loss levels off near 0.5 with label smoothing 0.1 on
+    # ten classes: the best prediction is the smoothed target itself, whose entropy is that.
+    target = torch.full((1, 10), 0.01)
+    target[0, 3] = 0.91
+    floor = F.cross_entropy(target.log(), torch.tensor([3]), label_smoothing=0.1)
+    assert floor.item() == pytest.approx(0.50, abs=0.005)
+    worse = torch.zeros(1, 10)
+    worse[0, 3] = 20.0  # a confident, correct prediction scores higher, not lower
+    assert F.cross_entropy(worse, torch.tensor([3]), label_smoothing=0.1) > floor

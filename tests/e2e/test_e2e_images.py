@@ -30,7 +30,8 @@ def test_camera_photo_feeds_color_spaces(camera_page, server_url):
     # working image and every view shows its size.
     assert wait_until(lambda: "JPEG · original" in page.content(), 60)
     facts = page.get_by_text("JPEG · original").first.inner_text()
-    width, height = (int(v) for v in facts.split("working ")[1].split("×"))
+    size = facts.split("working ")[1].split(" ")[0]
+    width, height = (int(v) for v in size.split("×"))
     assert width > 100
     assert height > 100
     assert page.locator("[data-testid='stImage']").count() >= 2
