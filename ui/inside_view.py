@@ -45,6 +45,10 @@ def filter_grid(weight: torch.Tensor) -> None:
     images, limit = filter_images(weight)
     factor = max(1, 48 // images.shape[1])
     enlarged = np.stack([upscale(f, factor) for f in images])
-    st.image(tile(enlarged, min(GRID_COLUMNS * 2, len(images)), gap=3), clamp=True)
+    # The gaps must not look like weights. In the blue-white-red colors white is a zero
+    # weight and dark gray never occurs; in the RGB rendering mid-gray is zero and white
+    # (+limit in all three channels) is rare.
+    fill = 1.0 if weight.shape[1] == 3 else 0.3
+    st.image(tile(enlarged, min(GRID_COLUMNS * 2, len(images)), gap=3, fill=fill), clamp=True)
     note = "inside.filters_rgb" if weight.shape[1] == 3 else "inside.filters_gray"
     st.caption(t(note, limit=f"{limit:.3g}", count=weight.shape[0], k=weight.shape[-1]))
