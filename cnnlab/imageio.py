@@ -24,7 +24,7 @@ from cnnlab.paths import SAMPLES_DIR
 
 try:
     import pillow_heif
-except ImportError:  # an optional plugin: without it HEIC uploads get a clear message
+except ImportError:  # an optional plugin. Without it, HEIC uploads get a clear message
     pillow_heif = None
 
 log = logging.getLogger(__name__)

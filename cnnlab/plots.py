@@ -54,7 +54,7 @@ def _run_colors(names: list[str]) -> dict[str, Any]:
             "scale": {"domain": domain, "range": colors}, "legend": {"orient": "top"}}  # fmt: skip
 
 
-# Line styles (raw/smoothed, train/test) have no legend; pages explain them in a caption.
+# Line styles (raw/smoothed, train/test) have no legend, so pages explain them in a caption.
 _STYLE_LEGEND = None
 
 
@@ -65,7 +65,7 @@ def _chart_spec(title: str, layers: list[dict], height: int = 340) -> dict[str, 
     }  # fmt: skip
 
 
-# Drag to pan, scroll to zoom; a data update keeps the view, because the chart is not remounted.
+# Drag to pan and scroll to zoom.
 _ZOOM = [{"name": "zoom", "select": "interval", "bind": "scales"}]
 
 
@@ -76,7 +76,7 @@ def loss_chart(
 ) -> VegaChart:
     """Loss per step: for each (name, steps, losses) the raw curve (faint) and the smoothed one.
 
-    ``labels`` holds the translated texts: title, x, y, raw, smoothed. The data has one row
+    ``labels`` contains the translated texts: title, x, y, raw, smoothed. The data has one row
     per point with columns step, loss, run and curve (the raw or smoothed label).
     """
     frames = []
@@ -118,7 +118,7 @@ def accuracy_chart(
 ) -> VegaChart:
     """Accuracy per epoch in %: for each (name, epochs, train_acc, test_acc) two lines.
 
-    ``labels`` holds title, x, y, train and test. Train is dotted, test solid.
+    ``labels`` contains title, x, y, train and test. Train is dotted, test solid.
     """
     frames = []
     for name, epochs, train_acc, test_acc in series:
@@ -138,7 +138,7 @@ def accuracy_chart(
                   "axis": {"tickMinStep": 1, "format": "d"},
                   "scale": {"domain": [0.5, last_epoch + 0.5], "nice": False}},
             "y": {"field": "accuracy", "type": "quantitative", "title": labels["y"],
-                  "scale": {"zero": False, "domainMax": 100}},
+                  "scale": {"zero": False, "nice": True, "domainMax": 100}},
             "color": _run_colors(list(data["run"])),
             "strokeDash": {"field": "split", "type": "nominal", "title": None,
                            "scale": {"domain": [labels["train"], labels["test"]],

@@ -148,8 +148,9 @@ def test_invalid_settings_are_rejected(mnist):
 
 
 def test_label_smoothing_loss_floor_is_half():
-    # The lab's recipe help says the loss levels off near 0.5 with label smoothing 0.1 on
-    # ten classes: the best prediction is the smoothed target itself, whose entropy is that.
+    # The lab's recipe help states that the loss levels off near 0.5 with label smoothing
+    # 0.1 on ten classes, because the best prediction is the smoothed target, whose
+    # entropy is 0.5.
     target = torch.full((1, 10), 0.01)
     target[0, 3] = 0.91
     floor = F.cross_entropy(target.log(), torch.tensor([3]), label_smoothing=0.1)

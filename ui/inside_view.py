@@ -46,8 +46,8 @@ def filter_grid(weight: torch.Tensor) -> None:
     factor = max(1, 48 // images.shape[1])
     enlarged = np.stack([upscale(f, factor) for f in images])
     # The gaps must not look like weights. In the blue-white-red colors white is a zero
-    # weight and dark gray never occurs; in the RGB rendering mid-gray is zero and white
-    # (+limit in all three channels) is rare.
+    # weight and dark gray never occurs. In the RGB rendering mid-gray is a zero weight and
+    # white (+limit in all three channels) is rare.
     fill = 1.0 if weight.shape[1] == 3 else 0.3
     st.image(tile(enlarged, min(GRID_COLUMNS * 2, len(images)), gap=3, fill=fill), clamp=True)
     note = "inside.filters_rgb" if weight.shape[1] == 3 else "inside.filters_gray"

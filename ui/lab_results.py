@@ -90,8 +90,8 @@ def confusion_and_mistakes(record: RunRecord) -> None:
 def _select_new_runs(run_ids: list[int]) -> None:
     """Add runs the overlay has not offered before to its selection (the last three at first).
 
-    The multiselect keeps the learner's choice across reruns; a run that just finished is
-    added once, so the history shows it without undoing what the learner removed.
+    The multiselect keeps the learner's choice across reruns. A run that just finished is
+    added once, so the history shows it and runs the learner removed stay removed.
     """
     offered = st.session_state.setdefault("lab_overlay_offered", [])
     new = [run_id for run_id in run_ids if run_id not in offered]

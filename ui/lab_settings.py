@@ -49,10 +49,11 @@ DEFAULTS = {
 
 
 SAVED_KEY = "lab_saved_settings"
-# The block table per preset: the rows as last shown (they outlive the data editor's own
-# state, which Streamlit drops when the learner opens another page) and the rows the
-# editor currently on screen started from (its stored edits are relative to those).
+# The block table's rows per preset, as last shown. They outlive the data editor's own
+# state, which Streamlit drops when the learner opens another page.
 SAVED_BLOCKS_KEY = "lab_saved_blocks"
+# The rows that the editor on screen started from, because its stored edits are relative
+# to them.
 EDITOR_BASE_KEY = "lab_blocks_base"
 
 
@@ -153,7 +154,7 @@ def _blocks_editor(preset_name: str) -> list[ConvBlockConfig]:
 def run_labels(config: TrainConfig) -> dict[str, str]:
     """Name a run by its preset, optimizer and learning rate, in every language.
 
-    The label says "edited" when the block table no longer matches the preset's blocks.
+    The label contains "edited" when the block table no longer matches the preset's blocks.
     """
     preset_name = st.session_state.get("lab_preset", DEFAULTS["lab_preset"])
     edited = list(config.model.blocks) != list(preset(preset_name).blocks)
